@@ -1,0 +1,65 @@
+import {
+  type ChatApp,
+  type ChatAppOptions,
+  createChatApp,
+} from "../chat_app.ts";
+import { acceptWebSocket } from "./deno_websocket.ts";
+
+/** Options of {@linkcode serveChat}. */
+export interface ServeChatOptions extends ChatAppOptions {
+  /**
+   * Address to listen on.
+   * @default {"0.0.0.0"}
+   */
+  hostname?: string | undefined;
+  /**
+   * Port to listen on; 0 picks a free one.
+   * @default {3000}
+   */
+  port?: number | undefined;
+  /** Called once the server listens. */
+  onListen?: ((addr: Deno.NetAddr) => void) | undefined;
+}
+
+/** A running chat server. */
+export interface ChatServer extends AsyncDisposable {
+  /** The app it serves, for tests and metrics. */
+  readonly app: ChatApp;
+  /** The address it listens on. */
+  readonly addr: Deno.NetAddr;
+  /** Closes every WebSocket (1001), stops listening and closes the store. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Serves the chat on one port with one `Deno.serve` handler: requests that
+ * ask for a WebSocket upgrade (on any path) become WebSockets, everything
+ * else goes to the REST routes.
+ */
+export function serveChat(options: ServeChatOptions = {}): ChatServer {
+  const app = createChatApp(options);
+  const sockets = new Set<WebSocket>();
+  const server = Deno.serve({
+    hostname: options.hostname ?? "0.0.0.0",
+    port: options.port ?? 3000,
+    onListen: (addr) => options.onListen?.(addr as Deno.NetAddr),
+  }, (request) => {
+    if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      return acceptWebSocket(request, app, sockets);
+    }
+    return app.handleHttp(request);
+  });
+
+  let stopping: Promise<void> | undefined;
+  async function shutdown(): Promise<void> {
+    for (const socket of sockets) socket.close(1001, "server shutting down");
+    await server.shutdown();
+    await app.close();
+  }
+  return {
+    app,
+    addr: server.addr,
+    shutdown: () => stopping ??= shutdown(),
+    [Symbol.asyncDispose]: () => stopping ??= shutdown(),
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * The server's settings: each has a command-line flag, an environment
+ * variable and a default, in that order of precedence. The `--help` text is
+ * made from the same table, so it always lists every option.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+
+/** One setting: where it comes from and how its text becomes a value. */
+interface OptionSpec<T> {
+  env: string;
+  default: T;
+  help: string;
+  parse(text: string, flag: string): T;
+}
+
+function integer(min: number, max: number) {
+  return (text: string, flag: string): number => {
+    const value = Number(text);
+    if (!/^\s*\d+\s*$/.test(text) || value < min || value > max) {
+      throw new ConfigError(
+        `${flag} must be a whole number from ${min} to ${max}, not "${text}"`,
+      );
+    }
+    return value;
+  };
+}
+
+function text(value: string, flag: string): string {
+  if (value.trim() === "") throw new ConfigError(`${flag} must not be empty`);
+  return value;
+}
+
+const OPTIONS = {
+  port: {
+    env: "PORT",
+    default: 3000,
+    help: "TCP port to listen on (0 picks a free one)",
+    parse: integer(0, 65535),
+  },
+  host: {
+    env: "HOST",
+    default: "0.0.0.0",
+    help: "address to listen on (127.0.0.1 keeps it to this machine)",
+    parse: text,
+  },
+  "join-history": {
+    env: "CHAT_JOIN_HISTORY",
+    default: 50,
+    help: "recent messages a client receives when it joins a room",
+    parse: integer(0, 1000),
+  },
+  "max-frame-bytes": {
+    env: "CHAT_MAX_FRAME_BYTES",
+    default: 65536,
+    help: "largest accepted WebSocket frame, in bytes",
+    parse: integer(256, 16 * 1024 * 1024),
+  },
+  "max-body-bytes": {
+    env: "CHAT_MAX_BODY_BYTES",
+    default: 65536,
+    help: "largest accepted REST request body, in bytes",
+    parse: integer(256, 16 * 1024 * 1024),
+  },
+} satisfies Record<string, OptionSpec<unknown>>;
+
+type Options = typeof OPTIONS;
+
+/** The server's settings, keyed by flag name. */
+export type Config = {
+  [K in keyof Options]: ReturnType<Options[K]["parse"]>;
+};
+
+/** A flag or environment variable with a value the server cannot use. */
+export class ConfigError extends Error {
+  /** Creates the error with the message the user will read. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** What the command line asked for: to run with a config, or for help. */
+export type ConfigRequest = { help: true } | { help: false; config: Config };
+
+/**
+ * Reads the settings from command-line arguments and environment variables.
+ *
+ * @throws {ConfigError} for an unknown flag or an invalid value
+ */
+export function parseConfig(
+  args: string[],
+  env: (name: string) => string | undefined,
+): ConfigRequest {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      strict: true,
+      options: {
+        help: { type: "boolean", short: "h" },
+        ...Object.fromEntries(
+          Object.keys(OPTIONS).map((name) => [name, { type: "string" }]),
+        ) as Record<keyof Options, { type: "string" }>,
+      },
+    });
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message} (see --help)`);
+  }
+  if (parsed.values.help) return { help: true };
+
+  const config: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(OPTIONS)) {
+    const flag = parsed.values[name as keyof Options];
+    const fromEnv = env(spec.env);
+    if (flag !== undefined) config[name] = spec.parse(flag, `--${name}`);
+    else if (fromEnv !== undefined && fromEnv !== "") {
+      config[name] = spec.parse(fromEnv, spec.env);
+    } else config[name] = spec.default;
+  }
+  return { help: false, config: config as Config };
+}
+
+/** The `--help` text: usage and every option with its variable and default. */
+export function helpText(): string {
+  const rows = Object.entries(OPTIONS).map(([name, spec]) =>
+    `  --${name} <value>`.padEnd(28) +
+    `${spec.help}\n${" ".repeat(28)}env ${spec.env}, default ${spec.default}`
+  );
+  return [
+    "Real-time chat server: REST and WebSocket on one port.",
+    "",
+    "Usage: deno task start [options]",
+    "",
+    "Options (a flag wins over its environment variable):",
+    ...rows,
+    "  -h, --help".padEnd(28) + "show this help and exit",
+  ].join("\n");
+}

@@ -1,0 +1,182 @@
+/**
+ * The wire contract: one valibot schema for every WebSocket frame and every
+ * REST request body. Handlers take their types from here, so what is
+ * validated and what is typed can never drift apart.
+ *
+ * @module
+ */
+import * as v from "valibot";
+
+/** Length limits of the text fields, in characters (UTF-16 code units). */
+export const LIMITS = {
+  /** Longest accepted `room_id`. */
+  roomId: 100,
+  /** Longest accepted `from` (a person's display name). */
+  from: 50,
+  /** Longest accepted `message`. */
+  message: 5000,
+} as const;
+
+/** A required string field that must not be blank and has a maximum length. */
+function textField(name: string, maxLength: number) {
+  return v.pipe(
+    v.string(`${name} must be a string`),
+    v.nonEmpty(`${name} must not be empty`),
+    v.check((text) => text.trim() !== "", `${name} must not be blank`),
+    v.maxLength(
+      maxLength,
+      `${name} must be at most ${maxLength} characters`,
+    ),
+  );
+}
+
+const roomId = textField("room_id", LIMITS.roomId);
+const from = textField("from", LIMITS.from);
+const message = textField("message", LIMITS.message);
+
+/** Names the missing or unexpected key of an object issue. */
+function keyMessage(issue: v.BaseIssue<unknown>): string {
+  const key = String(issue.path?.at(-1)?.key ?? "");
+  if (issue.expected === "never") {
+    return `unknown field "${key}"`;
+  }
+  return `${key} not provided`;
+}
+
+/** An object that rejects missing and unknown keys with a readable message. */
+function strictObject<const E extends v.ObjectEntries>(entries: E) {
+  return v.strictObject(entries, keyMessage);
+}
+
+/** `join-room`: subscribe this connection to a room under the name `from`. */
+export const JoinRoomFrame = strictObject({
+  type: v.literal("join-room"),
+  room_id: roomId,
+  from,
+});
+
+/** `leave-room`: stop receiving a room's frames (`from` is optional). */
+export const LeaveRoomFrame = strictObject({
+  type: v.literal("leave-room"),
+  room_id: roomId,
+  from: v.optional(from),
+});
+
+/** `send-message`: store a message and deliver it to every room member. */
+export const SendMessageFrame = strictObject({
+  type: v.literal("send-message"),
+  room_id: roomId,
+  from,
+  message,
+});
+
+/** The `type` of every frame a client may send. */
+export const CLIENT_FRAME_TYPES = [
+  "join-room",
+  "leave-room",
+  "send-message",
+] as const;
+
+/** Every frame a client may send, told apart by its `type`. */
+export const ClientFrame = v.variant(
+  "type",
+  [JoinRoomFrame, LeaveRoomFrame, SendMessageFrame],
+  (issue) =>
+    issue.received === "undefined"
+      ? "type not provided"
+      : `type must be one of ${
+        CLIENT_FRAME_TYPES.map((type) => `"${type}"`).join(", ")
+      }, not ${issue.received}`,
+);
+
+/** Body of `POST /send`. */
+export const SendBody = strictObject({ room_id: roomId, from, message });
+
+/** Body of `POST /receive`. */
+export const ReceiveBody = strictObject({ room_id: roomId });
+
+/** A message as stored and delivered; `id` strictly increases. */
+export const StoredMessage = v.strictObject({
+  room_id: v.string(),
+  from: v.string(),
+  message: v.string(),
+  sent_at: v.number(),
+  id: v.number(),
+});
+
+/** Server frame: a message was sent to a room the connection joined. */
+export const ReceiveMessageEvent = v.strictObject({
+  type: v.literal("receive-message"),
+  ...StoredMessage.entries,
+});
+
+/** Server frame: someone joined a room (the joiner gets it too). */
+export const JoinRoomEvent = v.strictObject({
+  type: v.literal("join-room"),
+  room_id: v.string(),
+  from: v.string(),
+});
+
+/** Server frame: someone left a room or disconnected. */
+export const LeaveRoomEvent = v.strictObject({
+  type: v.literal("leave-room"),
+  room_id: v.string(),
+  from: v.string(),
+});
+
+/** Server frame: the client's last frame was rejected; the socket stays open. */
+export const ErrorEvent = v.strictObject({
+  type: v.literal("error"),
+  error: v.string(),
+});
+
+/** Every frame the server sends. */
+export const ServerFrame = v.variant("type", [
+  ReceiveMessageEvent,
+  JoinRoomEvent,
+  LeaveRoomEvent,
+  ErrorEvent,
+]);
+
+/** A message as stored and delivered. */
+export type StoredMessage = v.InferOutput<typeof StoredMessage>;
+/** Any frame the server sends. */
+export type ServerFrame = v.InferOutput<typeof ServerFrame>;
+/** A frame sent by a client, after validation. */
+export type ClientFrame = v.InferOutput<typeof ClientFrame>;
+/** A `join-room` frame sent by a client. */
+export type JoinRoomFrame = v.InferOutput<typeof JoinRoomFrame>;
+/** A `leave-room` frame sent by a client. */
+export type LeaveRoomFrame = v.InferOutput<typeof LeaveRoomFrame>;
+/** A `send-message` frame sent by a client. */
+export type SendMessageFrame = v.InferOutput<typeof SendMessageFrame>;
+/** The body of `POST /send`. */
+export type SendBody = v.InferOutput<typeof SendBody>;
+/** The body of `POST /receive`. */
+export type ReceiveBody = v.InferOutput<typeof ReceiveBody>;
+
+/**
+ * Validates untrusted input against a schema.
+ *
+ * @returns the typed value, or the message of the first problem found
+ */
+export function validate<S extends v.GenericSchema>(
+  schema: S,
+  input: unknown,
+): { ok: true; value: v.InferOutput<S> } | { ok: false; error: string } {
+  const kind = jsonKind(input);
+  if (kind !== "an object") {
+    return { ok: false, error: `expected a JSON object, not ${kind}` };
+  }
+  const result = v.safeParse(schema, input, { abortEarly: true });
+  if (result.success) return { ok: true, value: result.output };
+  return { ok: false, error: result.issues[0].message };
+}
+
+/** Names the kind of a parsed JSON value, for error messages. */
+function jsonKind(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  return `a ${typeof value}`;
+}

@@ -1,0 +1,154 @@
+import type * as v from "valibot";
+import type { Chat } from "../chat.ts";
+import { ReceiveBody, SendBody, validate } from "../contract.ts";
+import { HttpError } from "./http_error.ts";
+import { CORS_HEADERS, jsonResponse } from "./json_response.ts";
+import { readJsonBody } from "./read_json_body.ts";
+
+/** Options of {@linkcode createRestHandler}. */
+export interface RestOptions {
+  /**
+   * Largest accepted request body, in bytes.
+   * @default {65536}
+   */
+  maxBodyBytes?: number | undefined;
+  /** Called with an error no route expected, before the 500 response. */
+  onUnexpectedError?: (error: unknown, request: Request) => void;
+}
+
+type RouteHandler = (
+  request: Request,
+  params: Record<string, string>,
+) => Promise<Response>;
+
+interface Route {
+  pattern: RegExp;
+  methods: Record<string, RouteHandler>;
+}
+
+/**
+ * Creates the handler of every plain HTTP request: the REST API of the
+ * seed (`GET /rooms`, `POST /send`, `POST /receive`) plus
+ * `GET /rooms/{room_id}`. Every answer is JSON, errors included.
+ */
+export function createRestHandler(
+  chat: Chat,
+  options: RestOptions = {},
+): (request: Request) => Promise<Response> {
+  const maxBodyBytes = options.maxBodyBytes ?? 65536;
+  const onUnexpectedError = options.onUnexpectedError ?? console.error;
+
+  async function readBody<S extends v.GenericSchema>(
+    request: Request,
+    schema: S,
+  ): Promise<v.InferOutput<S>> {
+    const result = validate(schema, await readJsonBody(request, maxBodyBytes));
+    if (!result.ok) throw new HttpError(400, result.error);
+    return result.value;
+  }
+
+  const routes: Route[] = [
+    {
+      pattern: /^\/rooms$/,
+      methods: {
+        GET: async () => jsonResponse({ rooms: await chat.store.rooms() }),
+      },
+    },
+    {
+      pattern: /^\/rooms\/(?<room_id>[^/]+)$/,
+      methods: {
+        GET: async (_request, params) => {
+          const result = validate(ReceiveBody, { room_id: params.room_id });
+          if (!result.ok) throw new HttpError(400, result.error);
+          const roomId = result.value.room_id;
+          const info = await chat.roomInfo(roomId);
+          if (!info) {
+            throw new HttpError(
+              404,
+              `Room "${roomId}" not found: it has no members and no messages`,
+            );
+          }
+          return jsonResponse(info);
+        },
+      },
+    },
+    {
+      pattern: /^\/send$/,
+      methods: {
+        POST: async (request) => {
+          const body = await readBody(request, SendBody);
+          return jsonResponse(await chat.post(body));
+        },
+      },
+    },
+    {
+      pattern: /^\/receive$/,
+      methods: {
+        POST: async (request) => {
+          const { room_id } = await readBody(request, ReceiveBody);
+          const messages = await chat.store.read(room_id);
+          return jsonResponse({ room_id, messages });
+        },
+      },
+    },
+  ];
+
+  return async function handleRest(request: Request): Promise<Response> {
+    try {
+      const { pathname } = new URL(request.url);
+      const { route, params } = findRoute(routes, pathname);
+      const methods = Object.keys(route.methods);
+      const allow = [...methods, "OPTIONS"].join(", ");
+      if (request.method === "OPTIONS") {
+        return new Response(null, {
+          status: 204,
+          headers: { ...CORS_HEADERS, allow },
+        });
+      }
+      const handler = route.methods[request.method];
+      if (!handler) {
+        throw new HttpError(
+          405,
+          `${request.method} ${pathname} is not supported: use ${
+            methods.join(" or ")
+          } ${pathname}`,
+          { headers: { allow } },
+        );
+      }
+      return await handler(request, params);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        return jsonResponse(
+          { error: error.message },
+          error.status,
+          error.headers,
+        );
+      }
+      onUnexpectedError(error, request);
+      return jsonResponse({ error: "Internal server error" }, 500);
+    }
+  };
+}
+
+function findRoute(
+  routes: Route[],
+  pathname: string,
+): { route: Route; params: Record<string, string> } {
+  for (const route of routes) {
+    const match = route.pattern.exec(pathname);
+    if (!match) continue;
+    const params: Record<string, string> = {};
+    for (const [name, value] of Object.entries(match.groups ?? {})) {
+      try {
+        params[name] = decodeURIComponent(value);
+      } catch {
+        throw new HttpError(
+          400,
+          `${name} in the path is not valid URL encoding`,
+        );
+      }
+    }
+    return { route, params };
+  }
+  throw new HttpError(404, "Endpoint not found");
+}

@@ -1,0 +1,9 @@
+/**
+ * The one thing the chat core needs from a connection: a way to send it
+ * text. The socket adapter of each runtime provides it, and tests can use a
+ * plain object.
+ */
+export interface Peer {
+  /** Sends one text frame; must not throw if the connection is closing. */
+  send(text: string): void;
+}

@@ -1,0 +1,178 @@
+import type {
+  JoinRoomFrame,
+  LeaveRoomFrame,
+  SendMessageFrame,
+} from "./contract.ts";
+import type { Chat } from "./chat.ts";
+import {
+  joinRoomFrame,
+  leaveRoomFrame,
+  receiveMessageFrame,
+} from "./frames.ts";
+import type { Peer } from "./peer.ts";
+import { ProtocolError } from "./protocol_error.ts";
+import type { RoomMember } from "./rooms.ts";
+
+/** A frame that reached a joiner while its history was still loading. */
+interface HeldFrame {
+  text: string;
+  messageId: number | undefined;
+}
+
+/** One room this connection joined. */
+interface Membership {
+  readonly name: string;
+  /** Frames held back until the history is sent; `undefined` once live. */
+  held: HeldFrame[] | undefined;
+  /** Whether the room was told about the join (and so must hear the leave). */
+  announced: boolean;
+}
+
+/**
+ * One connection's part in the chat: which rooms it joined under which
+ * names, and what each client frame does.
+ *
+ * A joiner is a room member from the first moment, so that no message sent
+ * while its history loads can slip past it; those frames are held and sent
+ * after the history, without the ones the history already contained.
+ */
+export class Session implements RoomMember {
+  #chat: Chat;
+  #peer: Peer;
+  #joined = new Map<string, Membership>();
+  /** How many memberships hold frames; zero makes delivery a direct send. */
+  #loading = 0;
+
+  /** Creates the session of a newly opened connection. */
+  constructor(chat: Chat, peer: Peer) {
+    this.#chat = chat;
+    this.#peer = peer;
+  }
+
+  /** Handles `join-room`: history first, then the room hears of the join. */
+  async join(frame: JoinRoomFrame): Promise<void> {
+    const roomId = frame.room_id;
+    const existing = this.#joined.get(roomId);
+    if (existing) {
+      throw new ProtocolError(
+        `You already joined room "${roomId}" as "${existing.name}"`,
+      );
+    }
+    const membership: Membership = {
+      name: frame.from,
+      held: [],
+      announced: false,
+    };
+    this.#joined.set(roomId, membership);
+    this.#loading++;
+    this.#chat.rooms.add(roomId, this);
+
+    let history;
+    try {
+      history = await this.#chat.store.read(roomId, {
+        limit: this.#chat.joinHistory,
+      });
+    } catch (error) {
+      if (this.#joined.get(roomId) === membership) this.#drop(roomId);
+      throw new ProtocolError(
+        `Could not load the history of room "${roomId}"; try joining again`,
+        { cause: error },
+      );
+    }
+    if (this.#joined.get(roomId) !== membership) return;
+
+    for (const message of history) {
+      this.#peer.send(receiveMessageFrame(message));
+    }
+    const held = this.#release(membership);
+    membership.announced = true;
+    this.#chat.rooms.broadcast(roomId, joinRoomFrame(roomId, membership.name));
+    const lastSeenId = history.at(-1)?.id ?? 0;
+    for (const frame of held) {
+      if (frame.messageId === undefined || frame.messageId > lastSeenId) {
+        this.#peer.send(frame.text);
+      }
+    }
+  }
+
+  /** Handles `leave-room`: the room and the leaver hear of it. */
+  leave(frame: LeaveRoomFrame): void {
+    const roomId = frame.room_id;
+    const membership = this.#drop(roomId);
+    if (!membership) {
+      throw new ProtocolError(
+        `Cannot leave room "${roomId}": you have not joined it`,
+      );
+    }
+    const text = leaveRoomFrame(roomId, membership.name);
+    if (membership.announced) this.#chat.rooms.broadcast(roomId, text);
+    this.#peer.send(text);
+  }
+
+  /** Handles `send-message`: stores it, then every member receives it. */
+  async send(frame: SendMessageFrame): Promise<void> {
+    const roomId = frame.room_id;
+    if (!this.#joined.has(roomId)) {
+      throw new ProtocolError(`Cannot send to room "${roomId}": join it first`);
+    }
+    await this.#chat.post({
+      room_id: roomId,
+      from: frame.from,
+      message: frame.message,
+    });
+  }
+
+  /** Leaves every room; the remaining members hear a `leave-room` each. */
+  close(): void {
+    for (const roomId of [...this.#joined.keys()]) {
+      const membership = this.#drop(roomId);
+      if (membership?.announced) {
+        this.#chat.rooms.broadcast(
+          roomId,
+          leaveRoomFrame(roomId, membership.name),
+        );
+      }
+    }
+  }
+
+  /** The name this connection joined `roomId` under, once announced. */
+  nameIn(roomId: string): string | undefined {
+    const membership = this.#joined.get(roomId);
+    return membership?.announced ? membership.name : undefined;
+  }
+
+  /** Sends a room's frame, or holds it while that room's history loads. */
+  deliver(roomId: string, text: string, messageId?: number): void {
+    if (this.#loading > 0) {
+      const held = this.#joined.get(roomId)?.held;
+      if (held) {
+        held.push({ text, messageId });
+        return;
+      }
+    }
+    this.#peer.send(text);
+  }
+
+  /** The rooms this connection has joined. */
+  get roomIds(): string[] {
+    return [...this.#joined.keys()];
+  }
+
+  #drop(roomId: string): Membership | undefined {
+    const membership = this.#joined.get(roomId);
+    if (!membership) return undefined;
+    this.#joined.delete(roomId);
+    this.#chat.rooms.remove(roomId, this);
+    this.#release(membership);
+    return membership;
+  }
+
+  #release(membership: Membership): HeldFrame[] {
+    const held = membership.held ?? [];
+    if (membership.held) {
+      membership.held = undefined;
+      this.#loading--;
+    }
+    return held;
+  }
+}

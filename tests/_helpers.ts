@@ -1,0 +1,206 @@
+/**
+ * Shared test helpers: a real chat server on an ephemeral port, WebSocket
+ * clients whose every wait is bounded, and JSON requests. Everything is torn
+ * down by one `await using`, so no test leaks a socket.
+ *
+ * @module
+ */
+import { type ChatServer, serveChat } from "../lib/adapters/deno_serve.ts";
+import type { ChatAppOptions } from "../lib/chat_app.ts";
+
+/** How long any single wait in a test may take. */
+export const WAIT_MS = 3000;
+
+/** A frame as the server sent it, parsed. */
+// deno-lint-ignore no-explicit-any
+export type Frame = Record<string, any>;
+
+/** Rejects after `ms` unless `promise` settles first. */
+export async function within<T>(
+  promise: Promise<T>,
+  what: string,
+  ms = WAIT_MS,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A WebSocket client that queues every frame it receives. */
+export class TestClient {
+  readonly socket: WebSocket;
+  #frames: Frame[] = [];
+  #waiting: ((frame: Frame) => void) | undefined;
+  readonly closed: Promise<CloseEvent>;
+
+  constructor(socket: WebSocket) {
+    this.socket = socket;
+    const closed = Promise.withResolvers<CloseEvent>();
+    this.closed = closed.promise;
+    socket.addEventListener("close", (event) => closed.resolve(event));
+    socket.addEventListener("message", (event) => {
+      const frame = JSON.parse(event.data);
+      if (this.#waiting) {
+        const resolve = this.#waiting;
+        this.#waiting = undefined;
+        resolve(frame);
+      } else this.#frames.push(frame);
+    });
+  }
+
+  /** Sends a frame: objects as JSON, strings and bytes as they are. */
+  send(frame: object | string | Uint8Array): void {
+    this.socket.send(
+      typeof frame === "string" || frame instanceof Uint8Array
+        ? frame
+        : JSON.stringify(frame),
+    );
+  }
+
+  /** The next frame received, waiting for it if needed. */
+  next(ms = WAIT_MS): Promise<Frame> {
+    const queued = this.#frames.shift();
+    if (queued) return Promise.resolve(queued);
+    const { promise, resolve } = Promise.withResolvers<Frame>();
+    this.#waiting = resolve;
+    return within(promise, "a frame", ms).finally(() => {
+      this.#waiting = undefined;
+    });
+  }
+
+  /** The next `count` frames. */
+  async take(count: number): Promise<Frame[]> {
+    const frames = [];
+    for (let i = 0; i < count; i++) frames.push(await this.next());
+    return frames;
+  }
+
+  /** Joins a room and returns the frames up to its own `join-room`. */
+  async join(room_id: string, from: string): Promise<Frame[]> {
+    this.send({ type: "join-room", room_id, from });
+    const frames = [];
+    for (;;) {
+      const frame = await this.next();
+      frames.push(frame);
+      if (
+        frame.type === "join-room" && frame.room_id === room_id &&
+        frame.from === from
+      ) return frames;
+      if (frame.type === "error") throw new Error(frame.error);
+    }
+  }
+
+  /**
+   * Asserts that no frame is queued or on its way: the answer to a probe
+   * (an invalid frame) must be the very next frame.
+   */
+  async expectNoFrames(): Promise<void> {
+    this.send("probe: not JSON");
+    const frame = await this.next();
+    if (frame.type !== "error" || !frame.error.includes("not valid JSON")) {
+      throw new Error(`unexpected frame: ${JSON.stringify(frame)}`);
+    }
+  }
+
+  /** Closes the socket and waits until it is closed. */
+  async close(): Promise<void> {
+    if (this.socket.readyState !== WebSocket.CLOSED) this.socket.close();
+    await within(this.closed, "the socket to close");
+  }
+}
+
+/** A chat server for one test, with helpers to reach it. */
+export interface TestServer extends AsyncDisposable {
+  readonly server: ChatServer;
+  readonly httpUrl: string;
+  readonly wsUrl: string;
+  /** Opens a client, which the server's disposal closes. */
+  connect(path?: string): Promise<TestClient>;
+  /** POSTs JSON (or a raw string) and reads the JSON answer. */
+  post(
+    path: string,
+    body: unknown,
+    headers?: HeadersInit,
+  ): Promise<JsonReply>;
+  /** GETs a path and reads the JSON answer. */
+  get(path: string): Promise<JsonReply>;
+}
+
+/** A response with its body already read. */
+export interface JsonReply {
+  status: number;
+  headers: Headers;
+  // deno-lint-ignore no-explicit-any
+  body: any;
+}
+
+/** Reads a response's JSON body (or `null` for none). */
+export async function readReply(response: Response): Promise<JsonReply> {
+  const text = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text === "" ? null : JSON.parse(text),
+  };
+}
+
+/** Starts a chat server on 127.0.0.1 and an ephemeral port. */
+export async function startServer(
+  options: ChatAppOptions = {},
+): Promise<TestServer> {
+  const listening = Promise.withResolvers<void>();
+  const server = serveChat({
+    ...options,
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => listening.resolve(),
+  });
+  await within(listening.promise, "the server to listen");
+  const origin = `127.0.0.1:${server.addr.port}`;
+  const httpUrl = `http://${origin}`;
+  const wsUrl = `ws://${origin}`;
+  const clients = new Set<TestClient>();
+
+  return {
+    server,
+    httpUrl,
+    wsUrl,
+    async connect(path = "/") {
+      const socket = new WebSocket(wsUrl + path);
+      const client = new TestClient(socket);
+      clients.add(client);
+      const opened = Promise.withResolvers<void>();
+      socket.addEventListener("open", () => opened.resolve());
+      socket.addEventListener(
+        "error",
+        () => opened.reject(new Error("WebSocket error")),
+      );
+      await within(opened.promise, "the WebSocket to open");
+      return client;
+    },
+    async post(path, body, headers = { "content-type": "application/json" }) {
+      const response = await fetch(httpUrl + path, {
+        method: "POST",
+        headers,
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
+      return readReply(response);
+    },
+    async get(path) {
+      return readReply(await fetch(httpUrl + path));
+    },
+    async [Symbol.asyncDispose]() {
+      await Promise.all([...clients].map((client) => client.close()));
+      await server.shutdown();
+    },
+  };
+}
