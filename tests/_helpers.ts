@@ -204,3 +204,16 @@ export async function startServer(
     },
   };
 }
+
+/** A way to start the server that the integration suites run against. */
+export interface Target {
+  /** Shown in test names, e.g. "memory store". */
+  name: string;
+  /** Starts a fresh server with these options. */
+  start(options?: ChatAppOptions): Promise<TestServer>;
+}
+
+/** Every target the integration suites run against. */
+export const TARGETS: Target[] = [
+  { name: "memory store", start: (options) => startServer(options) },
+];
