@@ -118,6 +118,25 @@ export class TestClient {
   }
 }
 
+/** Opens a WebSocket client and waits until it is open. */
+export async function openClient(url: string): Promise<TestClient> {
+  const socket = new WebSocket(url);
+  const client = new TestClient(socket);
+  const opened = Promise.withResolvers<void>();
+  socket.addEventListener("open", () => opened.resolve());
+  socket.addEventListener(
+    "error",
+    () => opened.reject(new Error(`could not open a WebSocket to ${url}`)),
+  );
+  try {
+    await within(opened.promise, "the WebSocket to open");
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  return client;
+}
+
 /** A chat server for one test, with helpers to reach it. */
 export interface TestServer extends AsyncDisposable {
   readonly server: ChatServer;
@@ -175,16 +194,8 @@ export async function startServer(
     httpUrl,
     wsUrl,
     async connect(path = "/") {
-      const socket = new WebSocket(wsUrl + path);
-      const client = new TestClient(socket);
+      const client = await openClient(wsUrl + path);
       clients.add(client);
-      const opened = Promise.withResolvers<void>();
-      socket.addEventListener("open", () => opened.resolve());
-      socket.addEventListener(
-        "error",
-        () => opened.reject(new Error("WebSocket error")),
-      );
-      await within(opened.promise, "the WebSocket to open");
       return client;
     },
     async post(path, body, headers = { "content-type": "application/json" }) {

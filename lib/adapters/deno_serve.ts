@@ -52,7 +52,7 @@ export function serveChat(options: ServeChatOptions = {}): ChatServer {
 
   let stopping: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
-    for (const socket of sockets) socket.close(1001, "server shutting down");
+    await closeAll(sockets, 1000);
     await server.shutdown();
     await app.close();
   }
@@ -62,4 +62,24 @@ export function serveChat(options: ServeChatOptions = {}): ChatServer {
     shutdown: () => stopping ??= shutdown(),
     [Symbol.asyncDispose]: () => stopping ??= shutdown(),
   };
+}
+
+/**
+ * Closes every socket with 1001 and waits, at most `timeoutMs`, for the
+ * closing handshakes. `server.shutdown()` would close them too, but with its
+ * own reason, so ours must be through first.
+ */
+async function closeAll(sockets: Set<WebSocket>, timeoutMs: number) {
+  const closed = [...sockets].map((socket) =>
+    new Promise((resolve) => {
+      socket.addEventListener("close", resolve, { once: true });
+      socket.close(1001, "server shutting down");
+    })
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise((resolve) =>
+    timer = setTimeout(resolve, timeoutMs)
+  );
+  await Promise.race([Promise.all(closed), timeout]);
+  clearTimeout(timer);
 }

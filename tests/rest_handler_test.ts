@@ -1,0 +1,85 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { Chat } from "../lib/chat.ts";
+import { createRestHandler } from "../lib/http/rest_handler.ts";
+import { MemoryStore } from "../lib/store/memory.ts";
+import { readReply } from "./_helpers.ts";
+
+function handler() {
+  const chat = new Chat({ store: new MemoryStore({ now: () => 1.5 }) });
+  return createRestHandler(chat, { maxBodyBytes: 256 });
+}
+
+function postJson(path: string, body: string) {
+  return new Request(`http://x${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json; charset=utf-8" },
+    body,
+  });
+}
+
+Deno.test("createRestHandler() serves the seed's endpoints", async () => {
+  const handleRest = handler();
+  const sent = await readReply(
+    await handleRest(
+      postJson("/send", '{"room_id":"r","from":"W","message":"m"}'),
+    ),
+  );
+  assertEquals(sent.body, {
+    room_id: "r",
+    from: "W",
+    message: "m",
+    sent_at: 1.5,
+    id: 1,
+  });
+  const received = await readReply(
+    await handleRest(postJson("/receive", '{"room_id":"r"}')),
+  );
+  assertEquals(received.body, { room_id: "r", messages: [sent.body] });
+  const rooms = await readReply(
+    await handleRest(new Request("http://x/rooms")),
+  );
+  assertEquals(rooms.body, { rooms: ["r"] });
+});
+
+Deno.test("createRestHandler() answers routing errors in JSON", async (t) => {
+  const handleRest = handler();
+  const cases: [Request, number, string | null, string | null][] = [
+    [new Request("http://x/"), 404, "Endpoint not found", null],
+    [new Request("http://x/rooms/"), 404, "Endpoint not found", null],
+    [
+      new Request("http://x/receive"),
+      405,
+      "GET /receive is not supported: use POST /receive",
+      "POST, OPTIONS",
+    ],
+    [
+      new Request("http://x/rooms/r", { method: "DELETE" }),
+      405,
+      "DELETE /rooms/r is not supported: use GET /rooms/r",
+      "GET, OPTIONS",
+    ],
+    [
+      new Request("http://x/send", { method: "OPTIONS" }),
+      204,
+      null,
+      "POST, OPTIONS",
+    ],
+    [
+      postJson("/send", `{"message":"${"m".repeat(300)}"}`),
+      413,
+      "request body is larger than the limit of 256 bytes",
+      null,
+    ],
+  ];
+  for (const [request, status, error, allow] of cases) {
+    await t.step(
+      `${request.method} ${new URL(request.url).pathname} is ${status}`,
+      async () => {
+        const reply = await readReply(await handleRest(request));
+        assertEquals(reply.status, status);
+        assertEquals(reply.body?.error ?? null, error);
+        assertEquals(reply.headers.get("allow"), allow);
+      },
+    );
+  }
+});
