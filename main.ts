@@ -19,6 +19,10 @@
  */
 import { serveChat } from "./lib/adapters/deno_serve.ts";
 import { ConfigError, helpText, parseConfig } from "./lib/config.ts";
+import { Logger } from "./lib/logger.ts";
+
+/** Longest a graceful shutdown may take before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 4500;
 
 function startFromCommandLine(): void {
   let request;
@@ -34,24 +38,53 @@ function startFromCommandLine(): void {
     return;
   }
   const { config } = request;
+  const logger = new Logger({
+    level: config["log-level"],
+    format: config["log-format"],
+  });
   const server = serveChat({
     hostname: config.host,
     port: config.port,
     joinHistory: config["join-history"],
     maxFrameBytes: config["max-frame-bytes"],
     maxBodyBytes: config["max-body-bytes"],
+    maxRoomsPerConnection: config["max-rooms-per-connection"],
+    maxConnections: config["max-connections"],
+    maxConnectionsPerIp: config["max-connections-per-ip"],
+    rateLimit: config["rate-limit"],
+    maxBufferedBytes: config["max-buffered-bytes"],
+    idleTimeoutSeconds: config["idle-timeout"],
+    allowedOrigins: config["allowed-origins"],
+    logger,
     onListen({ hostname, port }) {
       const host = hostname === "0.0.0.0" ? "localhost" : hostname;
       console.log(`Chat server listening on ${hostname}:${port}`);
       console.log(`  HTTP:      http://${host}:${port}`);
       console.log(`  WebSocket: ws://${host}:${port}`);
+      logger.info("server.start", { hostname, port, pid: Deno.pid });
     },
   });
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, async () => {
-      await server.shutdown();
+
+  let stopping = false;
+  async function stop(signal: Deno.Signal): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    logger.info("server.shutdown", { signal });
+    const deadline = setTimeout(() => {
+      logger.warn("server.shutdown_timeout", { ms: SHUTDOWN_DEADLINE_MS });
       Deno.exit(0);
-    });
+    }, SHUTDOWN_DEADLINE_MS);
+    try {
+      await server.shutdown();
+      logger.info("server.stopped");
+    } catch (error) {
+      logger.error("server.shutdown_failed", { error });
+    }
+    clearTimeout(deadline);
+    Deno.exit(0);
+  }
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => stop(signal));
   }
 }
 

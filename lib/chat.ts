@@ -1,5 +1,6 @@
 import type { StoredMessage } from "./contract.ts";
 import { receiveMessageFrame } from "./frames.ts";
+import { ChatMetrics } from "./metrics/chat_metrics.ts";
 import { Rooms } from "./rooms.ts";
 import type { MessageDraft, MessageStore } from "./store/store.ts";
 
@@ -12,7 +13,15 @@ export interface ChatOptions {
    * @default {50}
    */
   joinHistory?: number | undefined;
+  /**
+   * Where the chat counts what it does.
+   * @default {new ChatMetrics()}
+   */
+  metrics?: ChatMetrics | undefined;
 }
+
+/** How a message reached the server, for the metrics. */
+export type Transport = "websocket" | "rest";
 
 /** What `GET /rooms/{room_id}` tells about a room. */
 export interface RoomInfo {
@@ -34,21 +43,32 @@ export class Chat {
   readonly rooms: Rooms = new Rooms();
   /** How many recent messages a joiner receives. */
   readonly joinHistory: number;
+  /** What the chat counts. */
+  readonly metrics: ChatMetrics;
 
   /** Creates a chat over a store. */
   constructor(options: ChatOptions) {
     this.store = options.store;
     this.joinHistory = options.joinHistory ?? 50;
+    this.metrics = options.metrics ?? new ChatMetrics();
   }
 
   /** Stores a message, then delivers it to every member of its room. */
-  async post(draft: MessageDraft): Promise<StoredMessage> {
+  async post(
+    draft: MessageDraft,
+    transport: Transport,
+  ): Promise<StoredMessage> {
+    const startedAt = performance.now();
     const stored = await this.store.append(draft);
-    this.rooms.broadcast(
+    const { metrics } = this;
+    metrics.storeWriteSeconds.observe((performance.now() - startedAt) / 1000);
+    metrics.messagesReceived.inc(transport);
+    const delivered = this.rooms.broadcast(
       stored.room_id,
       receiveMessageFrame(stored),
       stored.id,
     );
+    metrics.messagesDelivered.inc("", delivered);
     return stored;
   }
 

@@ -1,12 +1,17 @@
+import { Admission, type AdmissionOptions } from "./admission.ts";
 import { Chat } from "./chat.ts";
 import { type Connection, openConnection } from "./connection.ts";
+import { jsonResponse } from "./http/json_response.ts";
+import { opsRoutes } from "./http/ops_routes.ts";
 import { createRestHandler } from "./http/rest_handler.ts";
+import { Logger } from "./logger.ts";
 import type { Peer } from "./peer.ts";
+import { RateLimiter } from "./rate_limiter.ts";
 import { MemoryStore } from "./store/memory.ts";
 import type { MessageStore } from "./store/store.ts";
 
 /** Options of {@linkcode createChatApp}. */
-export interface ChatAppOptions {
+export interface ChatAppOptions extends AdmissionOptions {
   /**
    * Where messages are kept.
    * @default {new MemoryStore()}
@@ -27,6 +32,52 @@ export interface ChatAppOptions {
    * @default {65536}
    */
   maxBodyBytes?: number | undefined;
+  /**
+   * Most rooms one connection may be in at once.
+   * @default {100}
+   */
+  maxRoomsPerConnection?: number | undefined;
+  /**
+   * Messages per second per connection, and per IP for `POST /send`
+   * (bursts of twice that); 0 turns the limit off.
+   * @default {20}
+   */
+  rateLimit?: number | undefined;
+  /**
+   * Outgoing bytes a socket may have waiting before it is closed (1013).
+   * @default {1048576}
+   */
+  maxBufferedBytes?: number | undefined;
+  /**
+   * Seconds without an answer to a ping before a socket is dropped; 0 off.
+   * @default {30}
+   */
+  idleTimeoutSeconds?: number | undefined;
+  /**
+   * Where notable events are logged.
+   * @default {new Logger()}
+   */
+  logger?: Logger | undefined;
+}
+
+/** The limits a socket adapter enforces with its runtime's own means. */
+export interface SocketLimits {
+  /** Outgoing bytes a socket may have waiting before it is closed. */
+  maxBufferedBytes: number;
+  /** Seconds without a pong before a socket is dropped; 0 off. */
+  idleTimeoutSeconds: number;
+}
+
+/** What the adapter reports when a socket ends. */
+export interface CloseInfo {
+  code: number;
+  reason: string;
+}
+
+/** A WebSocket the chat accepted, as its adapter drives it. */
+export interface AcceptedConnection extends Connection {
+  /** Ends the connection: leaves its rooms, logs and counts the close. */
+  close(info?: CloseInfo): void;
 }
 
 /**
@@ -36,28 +87,92 @@ export interface ChatAppOptions {
 export interface ChatApp {
   /** The shared chat state. */
   readonly chat: Chat;
+  /** Where notable events are logged. */
+  readonly logger: Logger;
+  /** Limits the adapter enforces on each socket. */
+  readonly socketLimits: SocketLimits;
   /** Answers a plain HTTP request (the REST API). */
-  handleHttp(request: Request): Promise<Response>;
-  /** Starts serving a newly upgraded WebSocket. */
-  connect(peer: Peer): Connection;
-  /** Closes the store. */
+  handleHttp(request: Request, clientIp: string): Promise<Response>;
+  /** The answer that refuses a WebSocket upgrade, or `undefined` to accept. */
+  refuseUpgrade(request: Request, clientIp: string): Response | undefined;
+  /** Starts serving an accepted WebSocket. */
+  connect(peer: Peer, clientIp: string): AcceptedConnection;
+  /** Refuses new connections and makes `/readyz` answer 503. */
+  beginShutdown(): void;
+  /** Finishes pending writes and closes the store. */
   close(): Promise<void>;
 }
 
 /** Builds the chat server from its parts. */
 export function createChatApp(options: ChatAppOptions = {}): ChatApp {
+  const logger = options.logger ?? new Logger();
   const chat = new Chat({
     store: options.store ?? new MemoryStore(),
     joinHistory: options.joinHistory,
   });
+  const admission = new Admission(options);
+  const rateLimit = options.rateLimit ?? 20;
   const handleHttp = createRestHandler(chat, {
     maxBodyBytes: options.maxBodyBytes,
+    sendLimiter: rateLimit > 0
+      ? new RateLimiter({ rate: rateLimit })
+      : undefined,
+    extraRoutes: opsRoutes({
+      chat,
+      openConnections: () => admission.open,
+      shuttingDown: () => admission.closing,
+    }),
+    onUnexpectedError: (error, request) =>
+      logger.error("request.failed", {
+        path: new URL(request.url).pathname,
+        error,
+      }),
   });
-  const maxFrameBytes = options.maxFrameBytes;
+  let nextConnectionId = 1;
+
   return {
     chat,
+    logger,
+    socketLimits: {
+      maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+      idleTimeoutSeconds: options.idleTimeoutSeconds ?? 30,
+    },
     handleHttp,
-    connect: (peer) => openConnection(chat, peer, { maxFrameBytes }),
+    refuseUpgrade(request, clientIp) {
+      const refusal = admission.check(request.headers.get("origin"), clientIp);
+      if (!refusal) return undefined;
+      chat.metrics.errors.inc(refusal.reason);
+      logger.warn("connection.refused", {
+        ip: clientIp,
+        reason: refusal.reason,
+      });
+      return jsonResponse({ error: refusal.error }, refusal.status);
+    },
+    connect(peer, clientIp) {
+      const id = nextConnectionId++;
+      const leave = admission.enter(clientIp);
+      const connection = openConnection(chat, peer, {
+        maxFrameBytes: options.maxFrameBytes,
+        maxRooms: options.maxRoomsPerConnection,
+        rateLimit,
+        logger,
+      });
+      chat.metrics.connectionsOpened.inc();
+      logger.info("connection.open", { id, ip: clientIp });
+      let closed = false;
+      return {
+        receive: connection.receive,
+        close(info = { code: 1005, reason: "" }) {
+          if (closed) return;
+          closed = true;
+          leave();
+          connection.close();
+          chat.metrics.connectionsClosed.inc(String(info.code));
+          logger.info("connection.close", { id, ip: clientIp, ...info });
+        },
+      };
+    },
+    beginShutdown: () => admission.close(),
     close: () => chat.store.close(),
   };
 }

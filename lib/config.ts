@@ -6,6 +6,12 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import {
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from "./logger.ts";
 
 /** One setting: where it comes from and how its text becomes a value. */
 interface OptionSpec<T> {
@@ -30,6 +36,21 @@ function integer(min: number, max: number) {
 function text(value: string, flag: string): string {
   if (value.trim() === "") throw new ConfigError(`${flag} must not be empty`);
   return value;
+}
+
+function choice<const T extends readonly string[]>(values: T) {
+  return (text: string, flag: string): T[number] => {
+    if (!values.includes(text)) {
+      throw new ConfigError(
+        `${flag} must be one of ${values.join(", ")}, not "${text}"`,
+      );
+    }
+    return text;
+  };
+}
+
+function list(text: string): string[] {
+  return text.split(",").map((item) => item.trim()).filter((item) => item);
 }
 
 const OPTIONS = {
@@ -62,6 +83,62 @@ const OPTIONS = {
     default: 65536,
     help: "largest accepted REST request body, in bytes",
     parse: integer(256, 16 * 1024 * 1024),
+  },
+  "max-rooms-per-connection": {
+    env: "CHAT_MAX_ROOMS_PER_CONNECTION",
+    default: 100,
+    help: "rooms one WebSocket connection may be in at once",
+    parse: integer(1, 100_000),
+  },
+  "max-connections": {
+    env: "CHAT_MAX_CONNECTIONS",
+    default: 10_000,
+    help: "open WebSocket connections in total (more get HTTP 503)",
+    parse: integer(1, 1_000_000),
+  },
+  "max-connections-per-ip": {
+    env: "CHAT_MAX_CONNECTIONS_PER_IP",
+    default: 0,
+    help: "open WebSocket connections per client IP address (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
+  "rate-limit": {
+    env: "CHAT_RATE_LIMIT",
+    default: 20,
+    help: "messages per second per connection and per IP for POST /send,\n" +
+      "bursts of twice that (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
+  "max-buffered-bytes": {
+    env: "CHAT_MAX_BUFFERED_BYTES",
+    default: 1024 * 1024,
+    help: "unsent bytes a slow client may have waiting before it is closed",
+    parse: integer(1024, 1024 * 1024 * 1024),
+  },
+  "idle-timeout": {
+    env: "CHAT_IDLE_TIMEOUT",
+    default: 30,
+    help: "seconds a client may not answer pings before it is dropped (0: off)",
+    parse: integer(0, 3600),
+  },
+  "allowed-origins": {
+    env: "CHAT_ALLOWED_ORIGINS",
+    default: [] as string[],
+    help: "comma-separated origins whose pages may open a WebSocket\n" +
+      "(empty: any origin)",
+    parse: list,
+  },
+  "log-level": {
+    env: "CHAT_LOG_LEVEL",
+    default: "info" as LogLevel,
+    help: `least severe log events written: ${LOG_LEVELS.join(", ")}`,
+    parse: choice(LOG_LEVELS),
+  },
+  "log-format": {
+    env: "CHAT_LOG_FORMAT",
+    default: "text" as LogFormat,
+    help: `log line format: ${LOG_FORMATS.join(", ")}`,
+    parse: choice(LOG_FORMATS),
   },
 } satisfies Record<string, OptionSpec<unknown>>;
 
@@ -124,9 +201,10 @@ export function parseConfig(
 
 /** The `--help` text: usage and every option with its variable and default. */
 export function helpText(): string {
+  const indent = "\n      ";
   const rows = Object.entries(OPTIONS).map(([name, spec]) =>
-    `  --${name} <value>`.padEnd(28) +
-    `${spec.help}\n${" ".repeat(28)}env ${spec.env}, default ${spec.default}`
+    `  --${name} <value>${indent}${spec.help.replaceAll("\n", indent)}` +
+    `${indent}env ${spec.env}, default ${formatDefault(spec.default)}`
   );
   return [
     "Real-time chat server: REST and WebSocket on one port.",
@@ -135,6 +213,12 @@ export function helpText(): string {
     "",
     "Options (a flag wins over its environment variable):",
     ...rows,
-    "  -h, --help".padEnd(28) + "show this help and exit",
+    "  -h, --help",
+    "      show this help and exit",
   ].join("\n");
+}
+
+function formatDefault(value: unknown): string {
+  if (Array.isArray(value)) return value.length ? value.join(",") : "(none)";
+  return String(value);
 }

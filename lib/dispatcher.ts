@@ -1,5 +1,6 @@
 import { ClientFrame, validate } from "./contract.ts";
 import { errorFrame } from "./frames.ts";
+import type { Peer } from "./peer.ts";
 import { ProtocolError } from "./protocol_error.ts";
 
 /** One typed handler for each client frame `type`. */
@@ -12,43 +13,69 @@ export type FrameHandlers = {
 /** Options of {@linkcode createDispatcher}. */
 export interface DispatcherOptions {
   /**
-   * Largest accepted frame, in bytes of UTF-8.
+   * Largest accepted frame, in bytes of UTF-8. A frame over it gets an error
+   * frame; one over {@linkcode FAR_OVER_FACTOR} times it closes the
+   * connection with 1009.
    * @default {65536}
    */
   maxFrameBytes?: number | undefined;
+  /** Called with the reason of every refused frame, for the metrics. */
+  onRefuse?: ((reason: string) => void) | undefined;
   /** Called with a handler's error that is not a {@linkcode ProtocolError}. */
-  onUnexpectedError?: (error: unknown, frameType: string) => void;
+  onUnexpectedError?: ((error: unknown, frameType: string) => void) | undefined;
+}
+
+/** How many times the size limit a frame may be before the socket closes. */
+export const FAR_OVER_FACTOR = 4;
+
+/** A frame the dispatcher refuses, and why. */
+interface Refusal {
+  error: string;
+  reason: string;
 }
 
 /**
  * Creates the function that takes every incoming frame of one connection:
  * it checks size and JSON, validates against the wire contract and calls the
  * handler of the frame's `type`. Whatever goes wrong, the client gets an
- * error frame through `reply`; the returned promise never rejects.
+ * error frame; the returned promise never rejects.
  */
 export function createDispatcher(
   handlers: FrameHandlers,
-  reply: (text: string) => void,
+  peer: Peer,
   options: DispatcherOptions = {},
 ): (data: unknown) => Promise<void> {
   const maxFrameBytes = options.maxFrameBytes ?? 65536;
+  const onRefuse = options.onRefuse ?? (() => {});
   const onUnexpectedError = options.onUnexpectedError ?? console.error;
+
+  function refuse({ error, reason }: Refusal): void {
+    onRefuse(reason);
+    peer.send(errorFrame(error));
+  }
 
   return async function dispatch(data: unknown): Promise<void> {
     const parsed = parseFrame(data, maxFrameBytes);
-    if (!parsed.ok) return reply(errorFrame(parsed.error));
-    const frame = parsed.value;
+    if ("refusal" in parsed) {
+      refuse(parsed.refusal);
+      if (parsed.refusal.reason === "frame_far_too_large") {
+        peer.close(1009, "frame too large");
+      }
+      return;
+    }
+    const { frame } = parsed;
     const handler = handlers[frame.type] as (frame: ClientFrame) => unknown;
     try {
       await handler(frame);
     } catch (error) {
       if (error instanceof ProtocolError) {
-        return reply(errorFrame(error.message));
+        return refuse({ error: error.message, reason: error.reason });
       }
       onUnexpectedError(error, frame.type);
-      reply(
-        errorFrame(`The server failed to handle "${frame.type}"; try again`),
-      );
+      refuse({
+        error: `The server failed to handle "${frame.type}"; try again`,
+        reason: "internal",
+      });
     }
   };
 }
@@ -57,17 +84,24 @@ export function createDispatcher(
 function parseFrame(
   data: unknown,
   maxFrameBytes: number,
-): { ok: true; value: ClientFrame } | { ok: false; error: string } {
+): { frame: ClientFrame } | { refusal: Refusal } {
   if (typeof data !== "string") {
     return {
-      ok: false,
-      error: "binary frames are not supported: send JSON as a text frame",
+      refusal: {
+        error: "binary frames are not supported: send JSON as a text frame",
+        reason: "binary_frame",
+      },
     };
   }
-  if (utf8Length(data, maxFrameBytes) > maxFrameBytes) {
+  const bytes = utf8Length(data, maxFrameBytes);
+  if (bytes > maxFrameBytes) {
     return {
-      ok: false,
-      error: `frame is larger than the limit of ${maxFrameBytes} bytes`,
+      refusal: {
+        error: `frame is larger than the limit of ${maxFrameBytes} bytes`,
+        reason: bytes > FAR_OVER_FACTOR * maxFrameBytes
+          ? "frame_far_too_large"
+          : "frame_too_large",
+      },
     };
   }
   let json: unknown;
@@ -75,18 +109,24 @@ function parseFrame(
     json = JSON.parse(data);
   } catch (error) {
     return {
-      ok: false,
-      error: `frame is not valid JSON: ${(error as SyntaxError).message}`,
+      refusal: {
+        error: `frame is not valid JSON: ${(error as SyntaxError).message}`,
+        reason: "invalid_json",
+      },
     };
   }
-  return validate(ClientFrame, json);
+  const result = validate(ClientFrame, json);
+  if (!result.ok) {
+    return { refusal: { error: result.error, reason: "invalid_frame" } };
+  }
+  return { frame: result.value };
 }
 
 const encoder = new TextEncoder();
 
 /**
- * The UTF-8 length of `text`, or any number above `limit` when it is surely
- * over it. A UTF-16 unit takes 1 to 3 bytes, so most frames need no
+ * The UTF-8 length of `text`, or a lower bound when that already passes
+ * `limit`. A UTF-16 unit takes 1 to 3 bytes, so most frames need no
  * encoding at all.
  */
 function utf8Length(text: string, limit: number): number {

@@ -4,9 +4,18 @@
  * connection stays open.
  */
 export class ProtocolError extends Error {
-  /** Creates the error with the message the client will read. */
-  constructor(message: string, options?: ErrorOptions) {
+  /** A short machine-readable cause, counted in the metrics. */
+  readonly reason: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param message what the client reads
+   * @param reason a short snake_case cause, e.g. `not_joined`
+   */
+  constructor(message: string, reason: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ProtocolError";
+    this.reason = reason;
   }
 }

@@ -12,6 +12,7 @@ import {
 import type { Peer } from "./peer.ts";
 import { ProtocolError } from "./protocol_error.ts";
 import type { RoomMember } from "./rooms.ts";
+import { TokenBucket } from "./token_bucket.ts";
 
 /** A frame that reached a joiner while its history was still loading. */
 interface HeldFrame {
@@ -28,6 +29,34 @@ interface Membership {
   announced: boolean;
 }
 
+/** Options of {@linkcode Session}. */
+export interface SessionOptions {
+  /**
+   * Most rooms one connection may be in at once.
+   * @default {100}
+   */
+  maxRooms?: number | undefined;
+  /**
+   * Messages per second a connection may send (bursts of twice that); 0
+   * turns the limit off.
+   * @default {0}
+   */
+  rateLimit?: number | undefined;
+  /**
+   * A connection that stays over the rate limit this long is closed (1008).
+   * @default {10000}
+   */
+  floodCloseMs?: number | undefined;
+  /**
+   * The clock, in milliseconds.
+   * @default {performance.now}
+   */
+  now?: (() => number) | undefined;
+}
+
+/** How long without a refused message ends a flood. */
+const FLOOD_QUIET_MS = 1000;
+
 /**
  * One connection's part in the chat: which rooms it joined under which
  * names, and what each client frame does.
@@ -43,10 +72,26 @@ export class Session implements RoomMember {
   /** How many memberships hold frames; zero makes delivery a direct send. */
   #loading = 0;
 
+  readonly #maxRooms: number;
+  readonly #rate: number;
+  readonly #bucket: TokenBucket | undefined;
+  readonly #floodCloseMs: number;
+  readonly #now: () => number;
+  /** When the current run of refused messages began. */
+  #floodStartedAt: number | undefined;
+  #lastRefusedAt = -Infinity;
+
   /** Creates the session of a newly opened connection. */
-  constructor(chat: Chat, peer: Peer) {
+  constructor(chat: Chat, peer: Peer, options: SessionOptions = {}) {
     this.#chat = chat;
     this.#peer = peer;
+    this.#maxRooms = options.maxRooms ?? 100;
+    this.#floodCloseMs = options.floodCloseMs ?? 10_000;
+    this.#now = options.now ?? (() => performance.now());
+    this.#rate = options.rateLimit ?? 0;
+    this.#bucket = this.#rate > 0
+      ? new TokenBucket({ rate: this.#rate, now: this.#now })
+      : undefined;
   }
 
   /** Handles `join-room`: history first, then the room hears of the join. */
@@ -56,6 +101,13 @@ export class Session implements RoomMember {
     if (existing) {
       throw new ProtocolError(
         `You already joined room "${roomId}" as "${existing.name}"`,
+        "already_joined",
+      );
+    }
+    if (this.#joined.size >= this.#maxRooms) {
+      throw new ProtocolError(
+        `You can be in at most ${this.#maxRooms} rooms at once; leave one first`,
+        "too_many_rooms",
       );
     }
     const membership: Membership = {
@@ -76,6 +128,7 @@ export class Session implements RoomMember {
       if (this.#joined.get(roomId) === membership) this.#drop(roomId);
       throw new ProtocolError(
         `Could not load the history of room "${roomId}"; try joining again`,
+        "history_unavailable",
         { cause: error },
       );
     }
@@ -102,6 +155,7 @@ export class Session implements RoomMember {
     if (!membership) {
       throw new ProtocolError(
         `Cannot leave room "${roomId}": you have not joined it`,
+        "not_joined",
       );
     }
     const text = leaveRoomFrame(roomId, membership.name);
@@ -113,13 +167,17 @@ export class Session implements RoomMember {
   async send(frame: SendMessageFrame): Promise<void> {
     const roomId = frame.room_id;
     if (!this.#joined.has(roomId)) {
-      throw new ProtocolError(`Cannot send to room "${roomId}": join it first`);
+      throw new ProtocolError(
+        `Cannot send to room "${roomId}": join it first`,
+        "not_joined",
+      );
     }
+    if (this.#bucket && !this.#bucket.take()) this.#refuseFlood();
     await this.#chat.post({
       room_id: roomId,
       from: frame.from,
       message: frame.message,
-    });
+    }, "websocket");
   }
 
   /** Leaves every room; the remaining members hear a `leave-room` each. */
@@ -156,6 +214,21 @@ export class Session implements RoomMember {
   /** The rooms this connection has joined. */
   get roomIds(): string[] {
     return [...this.#joined.keys()];
+  }
+
+  /** Refuses a message over the rate limit; a long flood closes the socket. */
+  #refuseFlood(): never {
+    const now = this.#now();
+    if (now - this.#lastRefusedAt > FLOOD_QUIET_MS) this.#floodStartedAt = now;
+    this.#lastRefusedAt = now;
+    this.#chat.metrics.rateLimited.inc("websocket");
+    if (now - (this.#floodStartedAt ?? now) >= this.#floodCloseMs) {
+      this.#peer.close(1008, "rate limit exceeded for too long");
+    }
+    throw new ProtocolError(
+      `rate limited: send at most ${this.#rate} messages per second; this one was not sent`,
+      "rate_limited",
+    );
   }
 
   #drop(roomId: string): Membership | undefined {

@@ -7,6 +7,7 @@
  */
 import { type ChatServer, serveChat } from "../lib/adapters/deno_serve.ts";
 import type { ChatAppOptions } from "../lib/chat_app.ts";
+import { Logger } from "../lib/logger.ts";
 
 /** How long any single wait in a test may take. */
 export const WAIT_MS = 3000;
@@ -178,6 +179,7 @@ export async function startServer(
 ): Promise<TestServer> {
   const listening = Promise.withResolvers<void>();
   const server = serveChat({
+    logger: new Logger({ level: "silent" }),
     ...options,
     hostname: "127.0.0.1",
     port: 0,

@@ -15,6 +15,15 @@ Deno.test("parseConfig() uses defaults without flags or variables", () => {
       "join-history": 50,
       "max-frame-bytes": 65536,
       "max-body-bytes": 65536,
+      "max-rooms-per-connection": 100,
+      "max-connections": 10000,
+      "max-connections-per-ip": 0,
+      "rate-limit": 20,
+      "max-buffered-bytes": 1048576,
+      "idle-timeout": 30,
+      "allowed-origins": [],
+      "log-level": "info",
+      "log-format": "text",
     },
   });
 });

@@ -11,16 +11,20 @@ function recordingDispatcher(
   const handled: ClientFrame[] = [];
   const replies: unknown[] = [];
   const unexpected: unknown[] = [];
+  const closes: [number, string][] = [];
   function handle(frame: ClientFrame) {
     handled.push(frame);
     if (failWith) throw failWith;
   }
   const dispatch = createDispatcher(
     { "join-room": handle, "leave-room": handle, "send-message": handle },
-    (text) => replies.push(JSON.parse(text)),
+    {
+      send: (text) => void replies.push(JSON.parse(text)),
+      close: (code, reason) => void closes.push([code, reason]),
+    },
     { ...options, onUnexpectedError: (error) => unexpected.push(error) },
   );
-  return { dispatch, handled, replies, unexpected };
+  return { dispatch, handled, replies, unexpected, closes };
 }
 
 Deno.test("createDispatcher() calls the handler of the frame's type", async () => {
@@ -66,7 +70,10 @@ Deno.test("createDispatcher() turns handler errors into error frames", async (t)
 
   await t.step("a ProtocolError's message goes to the client", async () => {
     const { dispatch, replies, unexpected } = recordingDispatcher(
-      new ProtocolError('Cannot leave room "r": you have not joined it'),
+      new ProtocolError(
+        'Cannot leave room "r": you have not joined it',
+        "not_joined",
+      ),
     );
     await dispatch(frame);
     assertEquals(replies, [{

@@ -23,6 +23,7 @@ function connect(chat: Chat) {
   const frames: Record<string, unknown>[] = [];
   const session = new Session(chat, {
     send: (text) => void frames.push(JSON.parse(text)),
+    close: (code, reason) => void frames.push({ type: "close", code, reason }),
   });
   return { session, frames };
 }
@@ -41,7 +42,10 @@ Deno.test("Session.join() holds frames that arrive while history loads", async (
       room_id: "r",
       from: "Sender",
     });
-    await chat.post({ room_id: "r", from: "Sender", message: "before" });
+    await chat.post(
+      { room_id: "r", from: "Sender", message: "before" },
+      "websocket",
+    );
 
     store.gate = Promise.withResolvers();
     const joiner = connect(chat);
@@ -51,10 +55,16 @@ Deno.test("Session.join() holds frames that arrive while history loads", async (
       from: "J",
     });
     // Stored after the history was read: the history lacks it, the hold has it.
-    await chat.post({ room_id: "r", from: "Sender", message: "during" });
+    await chat.post(
+      { room_id: "r", from: "Sender", message: "during" },
+      "websocket",
+    );
     store.gate.resolve();
     await joined;
-    await chat.post({ room_id: "r", from: "Sender", message: "after" });
+    await chat.post(
+      { room_id: "r", from: "Sender", message: "after" },
+      "websocket",
+    );
 
     assertEquals(summary(joiner.frames), [
       "receive-message:before",
@@ -146,7 +156,7 @@ Deno.test("Session refuses what the protocol forbids", async (t) => {
         from: "W",
         message: "m",
       }),
-      new ProtocolError('Cannot send to room "r": join it first'),
+      new ProtocolError('Cannot send to room "r": join it first', "not_joined"),
     );
     assertEquals(await chat.store.rooms(), []);
   });
@@ -155,7 +165,7 @@ Deno.test("Session refuses what the protocol forbids", async (t) => {
     await session.join({ type: "join-room", room_id: "r", from: "W" });
     await assertRejects(
       session.join({ type: "join-room", room_id: "r", from: "W" }),
-      new ProtocolError('You already joined room "r" as "W"'),
+      new ProtocolError('You already joined room "r" as "W"', "already_joined"),
     );
   });
 });
@@ -172,6 +182,7 @@ Deno.test("Session.join() turns a failed history read into an error", async () =
     session.join({ type: "join-room", room_id: "r", from: "W" }),
     new ProtocolError(
       'Could not load the history of room "r"; try joining again',
+      "history_unavailable",
     ),
   );
   assertEquals([chat.rooms.size, session.roomIds], [0, []]);

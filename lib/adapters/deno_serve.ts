@@ -27,7 +27,10 @@ export interface ChatServer extends AsyncDisposable {
   readonly app: ChatApp;
   /** The address it listens on. */
   readonly addr: Deno.NetAddr;
-  /** Closes every WebSocket (1001), stops listening and closes the store. */
+  /**
+   * Stops accepting connections, closes every WebSocket with 1001, lets
+   * in-flight requests finish, then closes the store.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -43,15 +46,17 @@ export function serveChat(options: ServeChatOptions = {}): ChatServer {
     hostname: options.hostname ?? "0.0.0.0",
     port: options.port ?? 3000,
     onListen: (addr) => options.onListen?.(addr as Deno.NetAddr),
-  }, (request) => {
+  }, (request, info) => {
+    const clientIp = (info.remoteAddr as Deno.NetAddr).hostname;
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
-      return acceptWebSocket(request, app, sockets);
+      return acceptWebSocket(request, clientIp, app, sockets);
     }
-    return app.handleHttp(request);
+    return app.handleHttp(request, clientIp);
   });
 
   let stopping: Promise<void> | undefined;
   async function shutdown(): Promise<void> {
+    app.beginShutdown();
     await closeAll(sockets, 1000);
     await server.shutdown();
     await app.close();
@@ -72,6 +77,7 @@ export function serveChat(options: ServeChatOptions = {}): ChatServer {
 async function closeAll(sockets: Set<WebSocket>, timeoutMs: number) {
   const closed = [...sockets].map((socket) =>
     new Promise((resolve) => {
+      if (socket.readyState === WebSocket.CLOSED) return resolve(undefined);
       socket.addEventListener("close", resolve, { once: true });
       socket.close(1001, "server shutting down");
     })

@@ -4,6 +4,8 @@ import { ReceiveBody, SendBody, validate } from "../contract.ts";
 import { HttpError } from "./http_error.ts";
 import { CORS_HEADERS, jsonResponse } from "./json_response.ts";
 import { readJsonBody } from "./read_json_body.ts";
+import type { RateLimiter } from "../rate_limiter.ts";
+import type { Route } from "./route.ts";
 
 /** Options of {@linkcode createRestHandler}. */
 export interface RestOptions {
@@ -12,18 +14,14 @@ export interface RestOptions {
    * @default {65536}
    */
   maxBodyBytes?: number | undefined;
+  /** Limits `POST /send` per client IP address; none by default. */
+  sendLimiter?: RateLimiter | undefined;
+  /** More routes, such as the operations endpoints. */
+  extraRoutes?: Route[] | undefined;
   /** Called with an error no route expected, before the 500 response. */
-  onUnexpectedError?: (error: unknown, request: Request) => void;
-}
-
-type RouteHandler = (
-  request: Request,
-  params: Record<string, string>,
-) => Promise<Response>;
-
-interface Route {
-  pattern: RegExp;
-  methods: Record<string, RouteHandler>;
+  onUnexpectedError?:
+    | ((error: unknown, request: Request) => void)
+    | undefined;
 }
 
 /**
@@ -34,7 +32,7 @@ interface Route {
 export function createRestHandler(
   chat: Chat,
   options: RestOptions = {},
-): (request: Request) => Promise<Response> {
+): (request: Request, clientIp?: string) => Promise<Response> {
   const maxBodyBytes = options.maxBodyBytes ?? 65536;
   const onUnexpectedError = options.onUnexpectedError ?? console.error;
 
@@ -75,9 +73,21 @@ export function createRestHandler(
     {
       pattern: /^\/send$/,
       methods: {
-        POST: async (request) => {
+        POST: async (request, _params, clientIp) => {
+          const decision = options.sendLimiter?.take(clientIp);
+          if (decision && !decision.allowed) {
+            chat.metrics.rateLimited.inc("rest");
+            await request.body?.cancel();
+            throw new HttpError(
+              429,
+              `rate limited: too many messages from ${clientIp}; retry in ${decision.retryAfterSeconds} s`,
+              {
+                headers: { "retry-after": String(decision.retryAfterSeconds) },
+              },
+            );
+          }
           const body = await readBody(request, SendBody);
-          return jsonResponse(await chat.post(body));
+          return jsonResponse(await chat.post(body, "rest"));
         },
       },
     },
@@ -91,9 +101,13 @@ export function createRestHandler(
         },
       },
     },
+    ...options.extraRoutes ?? [],
   ];
 
-  return async function handleRest(request: Request): Promise<Response> {
+  return async function handleRest(
+    request: Request,
+    clientIp = "unknown",
+  ): Promise<Response> {
     try {
       const { pathname } = new URL(request.url);
       const { route, params } = findRoute(routes, pathname);
@@ -115,15 +129,17 @@ export function createRestHandler(
           { headers: { allow } },
         );
       }
-      return await handler(request, params);
+      return await handler(request, params, clientIp);
     } catch (error) {
       if (error instanceof HttpError) {
+        chat.metrics.errors.inc(`http_${error.status}`);
         return jsonResponse(
           { error: error.message },
           error.status,
           error.headers,
         );
       }
+      chat.metrics.errors.inc("http_500");
       onUnexpectedError(error, request);
       return jsonResponse({ error: "Internal server error" }, 500);
     }

@@ -65,6 +65,11 @@ export class MemoryStore implements MessageStore {
     });
   }
 
+  /** Always ready: memory is always there. */
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Forgets every message. */
   close(): Promise<void> {
     this.#rooms.clear();

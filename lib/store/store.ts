@@ -37,6 +37,8 @@ export interface MessageStore {
   rooms(): Promise<string[]>;
   /** How many messages a room holds and when the last one was sent. */
   stats(roomId: string): Promise<RoomStats>;
-  /** Releases what the store holds open; later calls may fail. */
+  /** Resolves if the store can serve requests, rejects otherwise. */
+  ping(): Promise<void>;
+  /** Finishes pending writes and releases what the store holds open. */
   close(): Promise<void>;
 }

@@ -1,0 +1,65 @@
+import type { Chat } from "../chat.ts";
+import { jsonResponse } from "./json_response.ts";
+import type { Route } from "./route.ts";
+
+/** What the operations endpoints read from the running server. */
+export interface OpsState {
+  chat: Chat;
+  /** Open WebSocket connections. */
+  openConnections(): number;
+  /** Whether the server is shutting down. */
+  shuttingDown(): boolean;
+}
+
+/**
+ * `GET /healthz` (the process answers), `GET /readyz` (the store answers and
+ * the server is not shutting down) and `GET /metrics` (Prometheus text).
+ */
+export function opsRoutes(state: OpsState): Route[] {
+  const { chat } = state;
+  return [
+    {
+      pattern: /^\/healthz$/,
+      methods: { GET: () => Promise.resolve(jsonResponse({ status: "ok" })) },
+    },
+    {
+      pattern: /^\/readyz$/,
+      methods: {
+        GET: async () => {
+          if (state.shuttingDown()) {
+            return jsonResponse({ error: "server shutting down" }, 503);
+          }
+          try {
+            await chat.store.ping();
+          } catch (error) {
+            return jsonResponse(
+              { error: `store unreachable: ${(error as Error).message}` },
+              503,
+            );
+          }
+          return jsonResponse({ status: "ready" });
+        },
+      },
+    },
+    {
+      pattern: /^\/metrics$/,
+      methods: {
+        GET: () =>
+          Promise.resolve(
+            new Response(
+              chat.metrics.render({
+                connections: state.openConnections(),
+                rooms: chat.rooms.size,
+                members: chat.rooms.memberships,
+              }),
+              {
+                headers: {
+                  "content-type": "text/plain; version=0.0.4; charset=utf-8",
+                },
+              },
+            ),
+          ),
+      },
+    },
+  ];
+}

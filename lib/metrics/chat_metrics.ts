@@ -1,0 +1,100 @@
+import { Counter, Gauge, Histogram, renderMetrics } from "./prometheus.ts";
+
+/** Values read at scrape time from the live server. */
+export interface LiveCounts {
+  /** Open WebSocket connections. */
+  connections: number;
+  /** Rooms with at least one member. */
+  rooms: number;
+  /** Room memberships across all rooms. */
+  members: number;
+}
+
+/**
+ * Everything the server counts, exposed at `GET /metrics`. Counters are
+ * plain numbers bumped on the spot, so counting costs almost nothing on the
+ * hot path.
+ */
+export class ChatMetrics {
+  readonly #startedAt = performance.now();
+
+  /** WebSocket connections accepted. */
+  readonly connectionsOpened: Counter = new Counter(
+    "chat_connections_opened_total",
+    "WebSocket connections accepted.",
+  );
+  /** WebSocket connections closed, by close code. */
+  readonly connectionsClosed: Counter = new Counter(
+    "chat_connections_closed_total",
+    "WebSocket connections closed, by close code.",
+    "code",
+  );
+  /** Messages stored, by transport (`websocket` or `rest`). */
+  readonly messagesReceived: Counter = new Counter(
+    "chat_messages_received_total",
+    "Messages stored, by transport.",
+    "transport",
+  );
+  /** `receive-message` frames handed to room members. */
+  readonly messagesDelivered: Counter = new Counter(
+    "chat_messages_delivered_total",
+    "receive-message frames handed to room members.",
+  );
+  /** Frames and requests refused, by reason. */
+  readonly errors: Counter = new Counter(
+    "chat_errors_total",
+    "Frames and requests refused, by reason.",
+    "reason",
+  );
+  /** Messages refused by the rate limit, by transport. */
+  readonly rateLimited: Counter = new Counter(
+    "chat_rate_limited_total",
+    "Messages refused by the rate limit, by transport.",
+    "transport",
+  );
+  /** Connections closed because they did not read what they were sent. */
+  readonly slowClientCloses: Counter = new Counter(
+    "chat_slow_client_closes_total",
+    "Connections closed because their outgoing buffer passed the limit.",
+  );
+  /** How long storing one message took. */
+  readonly storeWriteSeconds: Histogram = new Histogram(
+    "chat_store_write_seconds",
+    "Time to store one message, in seconds.",
+    [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+  );
+
+  /** The exposition text, with the live counts as gauges. */
+  render(live: LiveCounts): string {
+    return renderMetrics([
+      new Gauge(
+        "chat_uptime_seconds",
+        "Seconds since the server started.",
+        () => (performance.now() - this.#startedAt) / 1000,
+      ),
+      new Gauge(
+        "chat_connections_open",
+        "Open WebSocket connections.",
+        () => live.connections,
+      ),
+      new Gauge(
+        "chat_rooms",
+        "Rooms with at least one member.",
+        () => live.rooms,
+      ),
+      new Gauge(
+        "chat_room_members",
+        "Room memberships across all rooms.",
+        () => live.members,
+      ),
+      this.connectionsOpened,
+      this.connectionsClosed,
+      this.messagesReceived,
+      this.messagesDelivered,
+      this.errors,
+      this.rateLimited,
+      this.slowClientCloses,
+      this.storeWriteSeconds,
+    ]);
+  }
+}
