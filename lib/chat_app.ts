@@ -44,6 +44,11 @@ export interface ChatAppOptions extends AdmissionOptions {
    */
   rateLimit?: number | undefined;
   /**
+   * A connection that stays over the rate limit this long is closed (1008).
+   * @default {10000}
+   */
+  floodCloseMs?: number | undefined;
+  /**
    * Outgoing bytes a socket may have waiting before it is closed (1013).
    * @default {1048576}
    */
@@ -99,6 +104,8 @@ export interface ChatApp {
   connect(peer: Peer, clientIp: string): AcceptedConnection;
   /** Refuses new connections and makes `/readyz` answer 503. */
   beginShutdown(): void;
+  /** Resolves once no REST request is in flight, or after `timeoutMs`. */
+  drain(timeoutMs: number): Promise<void>;
   /** Finishes pending writes and closes the store. */
   close(): Promise<void>;
 }
@@ -129,6 +136,8 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       }),
   });
   let nextConnectionId = 1;
+  let inFlight = 0;
+  let drained = Promise.withResolvers<void>();
 
   return {
     chat,
@@ -137,7 +146,17 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       idleTimeoutSeconds: options.idleTimeoutSeconds ?? 30,
     },
-    handleHttp,
+    async handleHttp(request, clientIp) {
+      inFlight++;
+      try {
+        return await handleHttp(request, clientIp);
+      } finally {
+        if (--inFlight === 0) {
+          drained.resolve();
+          drained = Promise.withResolvers();
+        }
+      }
+    },
     refuseUpgrade(request, clientIp) {
       const refusal = admission.check(request.headers.get("origin"), clientIp);
       if (!refusal) return undefined;
@@ -155,6 +174,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
         maxFrameBytes: options.maxFrameBytes,
         maxRooms: options.maxRoomsPerConnection,
         rateLimit,
+        floodCloseMs: options.floodCloseMs,
         logger,
       });
       chat.metrics.connectionsOpened.inc();
@@ -173,6 +193,15 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       };
     },
     beginShutdown: () => admission.close(),
+    async drain(timeoutMs) {
+      if (inFlight === 0) return;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<void>((resolve) =>
+        timer = setTimeout(resolve, timeoutMs)
+      );
+      await Promise.race([drained.promise, timeout]);
+      clearTimeout(timer);
+    },
     close: () => chat.store.close(),
   };
 }

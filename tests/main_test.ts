@@ -59,3 +59,51 @@ Deno.test("main.ts refuses a bad option with exit code 2", async () => {
     'error: --port must be a whole number from 0 to 65535, not "nope"',
   );
 });
+
+Deno.test("main.ts finishes in-flight requests on SIGTERM, within 5 s", async () => {
+  await using server = await startChildServer();
+  const body = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = body.writable.getWriter();
+  const response = fetch(`${server.httpUrl}/send`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: body.readable,
+  });
+  await writer.write(
+    new TextEncoder().encode('{"room_id": "r", "from": "W", '),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const started = Date.now();
+  const stopped = server.stop("SIGTERM");
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await writer.write(new TextEncoder().encode('"message": "last words"}'));
+  await writer.close();
+  const reply = await readReply(await response);
+  assertEquals([reply.status, reply.body.message], [200, "last words"]);
+  assertEquals((await stopped).code, 0);
+  assert(Date.now() - started < 5000);
+});
+
+Deno.test("main.ts --log-format json writes one JSON object per event", async () => {
+  await using server = await startChildServer(["--log-format", "json"]);
+  const client = await openClient(server.wsUrl);
+  await client.close();
+  await server.stop("SIGTERM");
+  const events = server.output().split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line));
+  const names = events.map((event) => event.event);
+  assertEquals([names[0], names.at(-1)], ["server.start", "server.stopped"]);
+  assertEquals(names.toSorted(), [
+    "connection.close",
+    "connection.open",
+    "server.shutdown",
+    "server.start",
+    "server.stopped",
+  ]);
+  for (const event of events) {
+    assert(typeof event.time === "string" && event.level === "info");
+  }
+  const close = events.find((event) => event.event === "connection.close");
+  assertEquals(close.code, 1005);
+});

@@ -58,6 +58,9 @@ export function serveChat(options: ServeChatOptions = {}): ChatServer {
   async function shutdown(): Promise<void> {
     app.beginShutdown();
     await closeAll(sockets, 1000);
+    // Deno 2.9's server.shutdown() breaks the bodies of in-flight requests
+    // (denoland/deno#36809), so let them finish first.
+    await app.drain(2500);
     await server.shutdown();
     await app.close();
   }

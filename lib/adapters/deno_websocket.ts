@@ -55,7 +55,8 @@ export function acceptWebSocket(
   socket.addEventListener("message", (event) => connection.receive(event.data));
   socket.addEventListener("close", (event) => {
     sockets.delete(socket);
-    connection.close({ code: event.code, reason: event.reason });
+    // Deno reports 0 for a connection that ended without a close frame.
+    connection.close({ code: event.code || 1006, reason: event.reason });
   });
   return response;
 }

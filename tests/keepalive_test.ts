@@ -1,0 +1,34 @@
+import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { TARGETS } from "./_helpers.ts";
+import { maskedTextFrame, rawWebSocket } from "./_raw_socket.ts";
+
+for (const target of TARGETS) {
+  Deno.test(`a peer that vanished is dropped after the idle timeout (${target.name})`, async () => {
+    await using chat = await target.start({ idleTimeoutSeconds: 1 });
+    const member = await chat.connect();
+    await member.join("r", "Member");
+    // A raw TCP client that joins, then never answers a ping: to the server
+    // it looks like a peer whose network went away without a close.
+    const ghost = await rawWebSocket(chat.wsUrl);
+    try {
+      const join = { type: "join-room", room_id: "r", from: "Ghost" };
+      await ghost.write(maskedTextFrame(JSON.stringify(join)));
+      assertEquals((await member.next()).from, "Ghost");
+      const started = Date.now();
+      assertEquals(await member.next(5000), {
+        type: "leave-room",
+        room_id: "r",
+        from: "Ghost",
+      });
+      const waited = Date.now() - started;
+      assertEquals(
+        waited >= 500 && waited < 5000,
+        true,
+        `dropped after ${waited} ms`,
+      );
+      assertEquals((await chat.get("/rooms/r")).body.members, ["Member"]);
+    } finally {
+      ghost.close();
+    }
+  });
+}
