@@ -1,3 +1,4 @@
+import { waitAtMost } from "./_wait_at_most.ts";
 import { Admission, type AdmissionOptions } from "./admission.ts";
 import { Chat } from "./chat.ts";
 import { type Connection, openConnection } from "./connection.ts";
@@ -194,13 +195,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     },
     beginShutdown: () => admission.close(),
     async drain(timeoutMs) {
-      if (inFlight === 0) return;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<void>((resolve) =>
-        timer = setTimeout(resolve, timeoutMs)
-      );
-      await Promise.race([drained.promise, timeout]);
-      clearTimeout(timer);
+      if (inFlight > 0) await waitAtMost(drained.promise, timeoutMs);
     },
     close: () => chat.store.close(),
   };

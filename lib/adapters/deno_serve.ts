@@ -3,6 +3,7 @@ import {
   type ChatAppOptions,
   createChatApp,
 } from "../chat_app.ts";
+import { waitAtMost } from "../_wait_at_most.ts";
 import { acceptWebSocket } from "./deno_websocket.ts";
 
 /** Options of {@linkcode serveChat}. */
@@ -85,10 +86,5 @@ async function closeAll(sockets: Set<WebSocket>, timeoutMs: number) {
       socket.close(1001, "server shutting down");
     })
   );
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise((resolve) =>
-    timer = setTimeout(resolve, timeoutMs)
-  );
-  await Promise.race([Promise.all(closed), timeout]);
-  clearTimeout(timer);
+  await waitAtMost(Promise.all(closed), timeoutMs);
 }
