@@ -15,7 +15,7 @@ export interface DispatcherOptions {
   /**
    * Largest accepted frame, in bytes of UTF-8. A frame over it gets an error
    * frame; one over {@linkcode FAR_OVER_FACTOR} times it closes the
-   * connection with 1009.
+   * connection with 1009 instead.
    * @default {65536}
    */
   maxFrameBytes?: number | undefined;
@@ -57,11 +57,13 @@ export function createDispatcher(
   return async function dispatch(data: unknown): Promise<void> {
     const parsed = parseFrame(data, maxFrameBytes);
     if ("refusal" in parsed) {
-      refuse(parsed.refusal);
-      if (parsed.refusal.reason === "frame_far_too_large") {
-        peer.close(1009, "frame too large");
+      if (parsed.refusal.reason !== "frame_far_too_large") {
+        return refuse(parsed.refusal);
       }
-      return;
+      // Not a client of this protocol: close, as a runtime that refuses
+      // oversized frames before reading them does.
+      onRefuse(parsed.refusal.reason);
+      return peer.close(1009, "frame too large");
     }
     const { frame } = parsed;
     const handler = handlers[frame.type] as (frame: ClientFrame) => unknown;
