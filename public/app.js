@@ -19,7 +19,7 @@ const FIRST_RETRY_MS = 500;
 /** The longest wait between two reconnects. */
 const MAX_RETRY_MS = 10_000;
 /** How often the list of rooms is fetched again. */
-const ROOM_LIST_REFRESH_MS = 5_000;
+const ROOM_LIST_REFRESH_MS = 3_000;
 /** How many messages and notices a room keeps on the page. */
 const MAX_ENTRIES = 500;
 
@@ -68,6 +68,7 @@ async function onOpen(ws) {
   serverTakesSince = await checkServerTakesSince();
   if (ws.readyState !== WebSocket.OPEN) return; // it closed while we asked
   setStatus("online", "Connected");
+  refreshRoomNames();
   // After a reconnect, join every room again under the same name.
   for (const [roomId, room] of rooms) sendJoin(roomId, room);
 }
@@ -128,8 +129,10 @@ function handleFrame(frame) {
 function onJoinFrame(roomId, room, from) {
   if (!room.joined && from === room.name) {
     // The confirmation of our own join: the history has arrived before it.
+    const text = room.wasJoined ? "Reconnected" : `You joined as ${from}`;
     room.joined = true;
-    addEntry(roomId, room, notice(`You joined as ${from}`));
+    room.wasJoined = true;
+    addEntry(roomId, room, notice(text));
     renderRoomList();
     refreshRoomNames();
   } else {
@@ -193,6 +196,7 @@ function joinRoom(roomId) {
     const room = {
       name,
       joined: false,
+      wasJoined: false, // true after the first join: later ones are rejoins
       entries: [],
       seen: new Set(),
       lastId: 0,
