@@ -10,10 +10,8 @@
 // `textContent`, never `innerHTML`, so a message like <img onerror=...>
 // shows as text and cannot run code.
 
-/** Where the server is: the same host that served this page. */
-const SERVER_URL = `${
-  location.protocol === "https:" ? "wss" : "ws"
-}://${location.host}`;
+/** The server that served this page: http://host becomes ws://host. */
+const SERVER_URL = location.origin.replace(/^http/, "ws");
 /** Wait before the first reconnect; it doubles after each failure. */
 const FIRST_RETRY_MS = 500;
 /** The longest wait between two reconnects. */
@@ -35,7 +33,9 @@ let retryMs = FIRST_RETRY_MS;
 /** Whether this server resumes rooms from a message id (see below). */
 let serverTakesSince = false;
 
-const $ = (id) => document.getElementById(id);
+function $(id) {
+  return document.getElementById(id);
+}
 
 // ---- Connection ------------------------------------------------------------
 
@@ -229,7 +229,7 @@ function sendMessage() {
   });
   if (!sent) {
     return showError(
-      "Not connected: the message was not sent. Try again in a moment.",
+      "Not sent: this room is not connected right now. Try again in a moment.",
     );
   }
   hideError();
