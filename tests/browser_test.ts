@@ -20,6 +20,9 @@ import {
 } from "./_chromium.ts";
 import { within } from "./_helpers.ts";
 
+/** Whether Chromium is there (asked once: it warns loudly when it is not). */
+const ENABLED = browserTestsEnabled();
+
 /** How long the page may take to show something. */
 const PAGE_MS = 5000;
 /** How often the page fetches the list of rooms (ROOM_LIST_REFRESH_MS). */
@@ -116,7 +119,7 @@ async function members(page: Page): Promise<string[]> {
 
 Deno.test({
   name: "the chat page in Chromium",
-  ignore: !browserTestsEnabled(),
+  ignore: !ENABLED,
   async fn(t) {
     const store = new DurableMemoryStore();
     let server = await startChat(0, store);
@@ -278,7 +281,7 @@ Deno.test({
 
 Deno.test({
   name: "the chat page resumes with since when the server takes it",
-  ignore: !browserTestsEnabled(),
+  ignore: !ENABLED,
   async fn() {
     const server = await startChat(0, new MemoryStore());
     const browser = await launchChromium();
