@@ -1,7 +1,8 @@
 /**
  * The wire contract: one valibot schema for every WebSocket frame and every
- * REST request body. Handlers take their types from here, so what is
- * validated and what is typed can never drift apart.
+ * REST request and response body. Handlers take their types from here, and
+ * the API description (`lib/docs/`) its JSON Schemas, so what is validated,
+ * what is typed and what is documented can never drift apart.
  *
  * @module
  */
@@ -22,7 +23,9 @@ function textField(name: string, maxLength: number) {
   return v.pipe(
     v.string(`${name} must be a string`),
     v.nonEmpty(`${name} must not be empty`),
-    v.check((text) => text.trim() !== "", `${name} must not be blank`),
+    // `\S` is any character that `trim()` keeps; a regex, unlike a `check`,
+    // has a JSON Schema equivalent (`pattern`) for the API description.
+    v.regex(/\S/, `${name} must not be blank`),
     v.maxLength(
       maxLength,
       `${name} must be at most ${maxLength} characters`,
@@ -100,8 +103,15 @@ export const StoredMessage = v.strictObject({
   room_id: v.string(),
   from: v.string(),
   message: v.string(),
-  sent_at: v.number(),
-  id: v.number(),
+  sent_at: v.pipe(
+    v.number(),
+    v.description("Unix time in seconds, with microsecond digits"),
+  ),
+  id: v.pipe(
+    v.number(),
+    v.integer(),
+    v.description("Strictly increases with every message on the server"),
+  ),
 });
 
 /** Server frame: a message was sent to a room the connection joined. */
@@ -137,6 +147,32 @@ export const ServerFrame = v.variant("type", [
   LeaveRoomEvent,
   ErrorEvent,
 ]);
+
+/** Reply of `GET /rooms`: every room that holds messages. */
+export const RoomsReply = v.strictObject({ rooms: v.array(v.string()) });
+
+/** Reply of `POST /receive`: a room's messages, oldest first. */
+export const ReceiveReply = v.strictObject({
+  room_id: v.string(),
+  messages: v.array(StoredMessage),
+});
+
+/** Reply of `GET /rooms/{room_id}`: who is connected, how many messages. */
+export const RoomReply = v.strictObject({
+  room_id: v.string(),
+  members: v.array(v.string()),
+  message_count: v.pipe(v.number(), v.integer()),
+  last_message_at: v.nullable(v.number()),
+});
+
+/** Body of every REST error response. */
+export const ErrorReply = v.strictObject({ error: v.string() });
+
+/** Reply of `GET /healthz`: the process is up. */
+export const HealthReply = v.strictObject({ status: v.literal("ok") });
+
+/** Reply of `GET /readyz` when the server takes traffic. */
+export const ReadyReply = v.strictObject({ status: v.literal("ready") });
 
 /** A message as stored and delivered. */
 export type StoredMessage = v.InferOutput<typeof StoredMessage>;

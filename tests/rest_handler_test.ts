@@ -44,7 +44,8 @@ Deno.test("createRestHandler() serves the seed's endpoints", async () => {
 Deno.test("createRestHandler() answers routing errors in JSON", async (t) => {
   const handleRest = handler();
   const cases: [Request, number, string | null, string | null][] = [
-    [new Request("http://x/"), 404, "Endpoint not found", null],
+    [new Request("http://x/nowhere"), 404, "Endpoint not found", null],
+    [new Request("http://x/app.js/"), 404, "Endpoint not found", null],
     [new Request("http://x/rooms/"), 404, "Endpoint not found", null],
     [
       new Request("http://x/receive"),
@@ -82,4 +83,34 @@ Deno.test("createRestHandler() answers routing errors in JSON", async (t) => {
       },
     );
   }
+});
+
+Deno.test("createRestHandler() serves the chat page's files", async (t) => {
+  const handleRest = handler();
+  const files = [
+    ["/", "index.html", "text/html; charset=utf-8"],
+    ["/style.css", "style.css", "text/css; charset=utf-8"],
+    ["/app.js", "app.js", "text/javascript; charset=utf-8"],
+  ];
+  for (const [path, file, type] of files) {
+    await t.step(`GET ${path}`, async () => {
+      const response = await handleRest(new Request(`http://x${path}`));
+      assertEquals(response.status, 200);
+      assertEquals(response.headers.get("content-type"), type);
+      assertEquals(response.headers.get("x-content-type-options"), "nosniff");
+      const policy = response.headers.get("content-security-policy") ?? "";
+      assertEquals(policy.includes("script-src 'self';"), true, policy);
+      const onDisk = await Deno.readTextFile(
+        new URL(`../public/${file}`, import.meta.url),
+      );
+      assertEquals(await response.text(), onDisk);
+    });
+  }
+  await t.step("POST / is 405", async () => {
+    const reply = await readReply(
+      await handleRest(new Request("http://x/", { method: "POST" })),
+    );
+    assertEquals(reply.status, 405);
+    assertEquals(reply.body, { error: "POST / is not supported: use GET /" });
+  });
 });

@@ -19,11 +19,11 @@ export function opsRoutes(state: OpsState): Route[] {
   const { chat } = state;
   return [
     {
-      pattern: /^\/healthz$/,
+      path: "/healthz",
       methods: { GET: () => Promise.resolve(jsonResponse({ status: "ok" })) },
     },
     {
-      pattern: /^\/readyz$/,
+      path: "/readyz",
       methods: {
         GET: async () => {
           if (state.shuttingDown()) {
@@ -42,7 +42,7 @@ export function opsRoutes(state: OpsState): Route[] {
       },
     },
     {
-      pattern: /^\/metrics$/,
+      path: "/metrics",
       methods: {
         GET: () =>
           Promise.resolve(

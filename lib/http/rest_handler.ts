@@ -1,9 +1,12 @@
 import type * as v from "valibot";
 import type { Chat } from "../chat.ts";
 import { ReceiveBody, SendBody, validate } from "../contract.ts";
+import { asyncApiDocument } from "../docs/asyncapi.ts";
+import { openApiDocument } from "../docs/openapi.ts";
 import { HttpError } from "./http_error.ts";
 import { CORS_HEADERS, jsonResponse } from "./json_response.ts";
 import { readJsonBody } from "./read_json_body.ts";
+import { STATIC_FILES, staticResponse } from "./static_files.ts";
 import type { RateLimiter } from "../rate_limiter.ts";
 import type { Route } from "./route.ts";
 
@@ -24,15 +27,24 @@ export interface RestOptions {
     | undefined;
 }
 
+/** The REST handler, which also tells its routes (for tests of the docs). */
+export interface RestHandler {
+  (request: Request, clientIp?: string): Promise<Response>;
+  /** Every route: its path as in the OpenAPI document, and its methods. */
+  readonly routes: ReadonlyArray<{ path: string; methods: string[] }>;
+}
+
 /**
  * Creates the handler of every plain HTTP request: the REST API of the
  * seed (`GET /rooms`, `POST /send`, `POST /receive`) plus
- * `GET /rooms/{room_id}`. Every answer is JSON, errors included.
+ * `GET /rooms/{room_id}`, the chat page at `/`, and the API descriptions
+ * `GET /openapi.json` and `GET /asyncapi.json`. Every answer but the page's
+ * files is JSON, errors included.
  */
 export function createRestHandler(
   chat: Chat,
   options: RestOptions = {},
-): (request: Request, clientIp?: string) => Promise<Response> {
+): RestHandler {
   const maxBodyBytes = options.maxBodyBytes ?? 65536;
   const onUnexpectedError = options.onUnexpectedError ?? console.error;
 
@@ -46,14 +58,34 @@ export function createRestHandler(
   }
 
   const routes: Route[] = [
+    ...Object.entries(STATIC_FILES).map(([path, file]) => ({
+      path,
+      methods: { GET: () => Promise.resolve(staticResponse(file)) },
+    })),
     {
-      pattern: /^\/rooms$/,
+      path: "/openapi.json",
+      methods: { GET: () => Promise.resolve(jsonResponse(openApiDocument())) },
+    },
+    {
+      path: "/asyncapi.json",
+      methods: {
+        GET: (request) => {
+          const url = new URL(request.url);
+          return Promise.resolve(jsonResponse(asyncApiDocument({
+            host: url.host,
+            secure: url.protocol === "https:",
+          })));
+        },
+      },
+    },
+    {
+      path: "/rooms",
       methods: {
         GET: async () => jsonResponse({ rooms: await chat.store.rooms() }),
       },
     },
     {
-      pattern: /^\/rooms\/(?<room_id>[^/]+)$/,
+      path: "/rooms/{room_id}",
       methods: {
         GET: async (_request, params) => {
           const result = validate(ReceiveBody, { room_id: params.room_id });
@@ -71,7 +103,7 @@ export function createRestHandler(
       },
     },
     {
-      pattern: /^\/send$/,
+      path: "/send",
       methods: {
         POST: async (request, _params, clientIp) => {
           const decision = options.sendLimiter?.take(clientIp);
@@ -92,7 +124,7 @@ export function createRestHandler(
       },
     },
     {
-      pattern: /^\/receive$/,
+      path: "/receive",
       methods: {
         POST: async (request) => {
           const { room_id } = await readBody(request, ReceiveBody);
@@ -104,7 +136,7 @@ export function createRestHandler(
     ...options.extraRoutes ?? [],
   ];
 
-  return async function handleRest(
+  async function handleRest(
     request: Request,
     clientIp = "unknown",
   ): Promise<Response> {
@@ -143,7 +175,13 @@ export function createRestHandler(
       onUnexpectedError(error, request);
       return jsonResponse({ error: "Internal server error" }, 500);
     }
-  };
+  }
+  return Object.assign(handleRest, {
+    routes: routes.map(({ path, methods }) => ({
+      path,
+      methods: Object.keys(methods),
+    })),
+  });
 }
 
 function findRoute(
@@ -151,20 +189,39 @@ function findRoute(
   pathname: string,
 ): { route: Route; params: Record<string, string> } {
   for (const route of routes) {
-    const match = route.pattern.exec(pathname);
-    if (!match) continue;
-    const params: Record<string, string> = {};
-    for (const [name, value] of Object.entries(match.groups ?? {})) {
-      try {
-        params[name] = decodeURIComponent(value);
-      } catch {
-        throw new HttpError(
-          400,
-          `${name} in the path is not valid URL encoding`,
-        );
-      }
-    }
-    return { route, params };
+    const params = matchPath(route.path, pathname);
+    if (params) return { route, params };
   }
   throw new HttpError(404, "Endpoint not found");
+}
+
+/**
+ * Matches a path against a route's path, segment by segment; a `{name}`
+ * segment matches any non-empty segment and is returned URL-decoded.
+ */
+function matchPath(
+  template: string,
+  pathname: string,
+): Record<string, string> | undefined {
+  const expected = template.split("/");
+  const actual = pathname.split("/");
+  if (expected.length !== actual.length) return undefined;
+  const params: Record<string, string> = {};
+  for (const [i, part] of expected.entries()) {
+    const value = actual[i]!;
+    const name = /^\{(\w+)\}$/.exec(part)?.[1];
+    if (name === undefined) {
+      if (part !== value) return undefined;
+    } else if (value === "") return undefined;
+    else params[name] = decodePathSegment(name, value);
+  }
+  return params;
+}
+
+function decodePathSegment(name: string, value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new HttpError(400, `${name} in the path is not valid URL encoding`);
+  }
 }

@@ -5,10 +5,10 @@ export type RouteHandler = (
   clientIp: string,
 ) => Promise<Response>;
 
-/** A path pattern and the handler of each method it answers. */
+/** A path and the handler of each method it answers. */
 export interface Route {
-  /** Matched against the URL's pathname; named groups become `params`. */
-  pattern: RegExp;
+  /** The path, with `{name}` for a parameter: `/rooms/{room_id}`. */
+  path: string;
   /** Handlers by HTTP method (`GET`, `POST`). */
   methods: Record<string, RouteHandler>;
 }

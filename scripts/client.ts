@@ -1,0 +1,243 @@
+/**
+ * A terminal chat client: prints a room's history and every new message, and
+ * sends each line typed.
+ *
+ * ```sh
+ * deno task client --room general --name Will [--url ws://localhost:3000]
+ * ```
+ *
+ * Lines starting with `/` are commands: `/join ROOM`, `/leave ROOM`, `/rooms`
+ * and `/quit` (Ctrl-D quits too). Each line is handled once the server has
+ * answered the one before it, so the client also works in a pipe:
+ * `printf 'Hello\n' | deno task client --room general --name bot`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { ServerFrame } from "../lib/contract.ts";
+
+const HELP = `Usage: deno task client --room ROOM --name NAME [--url URL]
+
+  --room ROOM   the room to join first
+  --name NAME   your name in every room
+  --url URL     the server's WebSocket address (default ws://localhost:3000)
+
+Type a line to send it to the room you joined last. Commands:
+  /join ROOM    join another room (lines then go there)
+  /leave ROOM   leave a room
+  /rooms        list the rooms that hold messages
+  /quit         leave (Ctrl-D too)`;
+
+/** How long to wait for the server to answer a line. */
+const ANSWER_MS = 5000;
+
+/** A command-line argument the client cannot use. */
+class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+function parseOptions(args: string[]) {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        room: { type: "string" },
+        name: { type: "string" },
+        url: { type: "string", default: "ws://localhost:3000" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return undefined;
+  const { room, name, url } = values;
+  if (!room?.trim()) throw new UsageError("--room ROOM is required");
+  if (!name?.trim()) throw new UsageError("--name NAME is required");
+  if (!/^wss?:\/\/[^/]/.test(url)) {
+    throw new UsageError(
+      `--url must be a WebSocket address such as ws://localhost:3000, not "${url}"`,
+    );
+  }
+  return { room, name, url };
+}
+
+/** Prints one frame from the server as a line of text. */
+function describe(frame: ServerFrame): string {
+  switch (frame.type) {
+    case "receive-message": {
+      const time = new Date(frame.sent_at * 1000).toTimeString().slice(0, 5);
+      return `[${frame.room_id}] ${time} ${frame.from}: ${frame.message}`;
+    }
+    case "join-room":
+      return `[${frame.room_id}] * ${frame.from} joined`;
+    case "leave-room":
+      return `[${frame.room_id}] * ${frame.from} left`;
+    case "error":
+      return `! ${frame.error}`;
+  }
+}
+
+/** The lines of standard input, without their line endings. */
+async function* readLines(): AsyncGenerator<string> {
+  let buffered = "";
+  for await (
+    const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())
+  ) {
+    buffered += chunk;
+    const lines = buffered.split(/\r?\n/);
+    buffered = lines.pop()!;
+    yield* lines;
+  }
+  if (buffered !== "") yield buffered;
+}
+
+/** Runs the client until `/quit`, end of input or a lost connection. */
+async function run(options: { room: string; name: string; url: string }) {
+  const { name } = options;
+  const socket = new WebSocket(options.url);
+  const opened = Promise.withResolvers<void>();
+  const closed = Promise.withResolvers<CloseEvent>();
+  /** The frame that answers the line being handled, if it is awaited. */
+  let answer: {
+    matches: (frame: ServerFrame) => boolean;
+    resolve: (frame: ServerFrame) => void;
+  } | undefined;
+
+  socket.addEventListener("open", () => opened.resolve());
+  socket.addEventListener("error", () => {
+    opened.reject(
+      new Error(`Could not connect to ${options.url}: is the server running?`),
+    );
+  });
+  socket.addEventListener("close", (event) => closed.resolve(event));
+  socket.addEventListener("message", (event) => {
+    const frame = JSON.parse(event.data) as ServerFrame;
+    console.log(describe(frame));
+    if (answer && (frame.type === "error" || answer.matches(frame))) {
+      answer.resolve(frame);
+      answer = undefined;
+    }
+  });
+
+  /** Sends a frame and waits for the frame that answers it, or an error. */
+  async function request(
+    frame: object,
+    matches: (frame: ServerFrame) => boolean,
+  ): Promise<ServerFrame | undefined> {
+    const { promise, resolve } = Promise.withResolvers<ServerFrame>();
+    answer = { matches, resolve };
+    socket.send(JSON.stringify(frame));
+    let timer;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ANSWER_MS);
+    });
+    const lost = closed.promise.then(() => undefined);
+    const result = await Promise.race([promise, timeout, lost]);
+    clearTimeout(timer);
+    if (!result) console.log("! the server did not answer");
+    return result;
+  }
+
+  const joined: string[] = [];
+  async function join(room: string) {
+    const reply = await request(
+      { type: "join-room", room_id: room, from: name },
+      (f) => f.type === "join-room" && f.room_id === room && f.from === name,
+    );
+    if (reply?.type === "join-room") joined.push(room);
+  }
+
+  async function leave(room: string) {
+    const reply = await request(
+      { type: "leave-room", room_id: room },
+      (f) => f.type === "leave-room" && f.room_id === room,
+    );
+    if (reply?.type === "leave-room") joined.splice(joined.indexOf(room), 1);
+  }
+
+  async function say(message: string) {
+    const room = joined.at(-1);
+    if (room === undefined) {
+      return console.log("! join a room first: /join ROOM");
+    }
+    await request(
+      { type: "send-message", room_id: room, from: name, message },
+      (f) =>
+        f.type === "receive-message" && f.room_id === room &&
+        f.from === name && f.message === message,
+    );
+  }
+
+  async function listRooms() {
+    const url = new URL("/rooms", options.url.replace(/^ws/, "http"));
+    try {
+      const { rooms } = await (await fetch(url)).json();
+      console.log(rooms.length ? `rooms: ${rooms.join(", ")}` : "no rooms yet");
+    } catch (error) {
+      console.log(`! could not list the rooms: ${(error as Error).message}`);
+    }
+  }
+
+  /** Handles one typed line; returns false to quit. */
+  async function handle(line: string): Promise<boolean> {
+    const [command, ...rest] = line.trim().split(/\s+/);
+    const argument = rest.join(" ");
+    if (!line.startsWith("/")) {
+      if (line.trim() !== "") await say(line);
+    } else if (command === "/quit") return false;
+    else if (command === "/rooms") await listRooms();
+    else if (command === "/join" && argument) await join(argument);
+    else if (command === "/leave" && argument) await leave(argument);
+    else if (command === "/join" || command === "/leave") {
+      console.log(`! usage: ${command} ROOM`);
+    } else {
+      console.log(
+        `! unknown command ${command}: use /join ROOM, /leave ROOM, /rooms or /quit`,
+      );
+    }
+    return true;
+  }
+
+  await opened.promise;
+  console.log(`connected to ${options.url} as ${name}`);
+  await join(options.room);
+  const lines = readLines();
+  for (;;) {
+    const next = await Promise.race([lines.next(), closed.promise]);
+    if (next instanceof CloseEvent) {
+      console.log(`! disconnected: ${next.reason || `code ${next.code}`}`);
+      return 1;
+    }
+    if (next.done || !await handle(next.value)) break;
+  }
+  socket.close(1000, "bye");
+  await closed.promise;
+  return 0;
+}
+
+if (import.meta.main) {
+  let options;
+  try {
+    options = parseOptions(Deno.args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message}\n\n${HELP}`);
+    Deno.exit(2);
+  }
+  if (!options) {
+    console.log(HELP);
+    Deno.exit(0);
+  }
+  try {
+    Deno.exit(await run(options));
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+}
