@@ -1,7 +1,7 @@
 import type { StoredMessage } from "./contract.ts";
 import { receiveMessageFrame } from "./frames.ts";
 import { Rooms } from "./rooms.ts";
-import type { MessageDraft, MessageStore } from "./store/store.ts";
+import type { MessageDraft, MessagePage, MessageStore } from "./store/store.ts";
 
 /** Options of {@linkcode Chat}. */
 export interface ChatOptions {
@@ -12,6 +12,22 @@ export interface ChatOptions {
    * @default {50}
    */
   joinHistory?: number | undefined;
+  /**
+   * Most messages one history page holds: `POST /receive` without a smaller
+   * `limit`, and the replay of a `join-room` with `since`.
+   * @default {1000}
+   */
+  pageMax?: number | undefined;
+}
+
+/** Which page of a room's history to read. */
+export interface HistoryQuery {
+  /** Only messages after this id; the page then starts right after it. */
+  after?: number | undefined;
+  /** Only messages before this id. */
+  before?: number | undefined;
+  /** At most this many, capped at `pageMax`. */
+  limit?: number | undefined;
 }
 
 /** What `GET /rooms/{room_id}` tells about a room. */
@@ -34,11 +50,14 @@ export class Chat {
   readonly rooms: Rooms = new Rooms();
   /** How many recent messages a joiner receives. */
   readonly joinHistory: number;
+  /** Most messages one history page holds. */
+  readonly pageMax: number;
 
   /** Creates a chat over a store. */
   constructor(options: ChatOptions) {
     this.store = options.store;
     this.joinHistory = options.joinHistory ?? 50;
+    this.pageMax = options.pageMax ?? 1000;
   }
 
   /** Stores a message, then delivers it to every member of its room. */
@@ -50,6 +69,21 @@ export class Chat {
       stored.id,
     );
     return stored;
+  }
+
+  /**
+   * A page of a room's history, oldest first. Without `after` it holds the
+   * newest messages (before `before`), and `has_more` says older ones exist;
+   * with `after` it holds the oldest after it, and `has_more` says newer
+   * ones exist, so a client pages forward without gaps.
+   */
+  history(roomId: string, query: HistoryQuery = {}): Promise<MessagePage> {
+    return this.store.read(roomId, {
+      after: query.after,
+      before: query.before,
+      limit: Math.min(query.limit ?? Infinity, this.pageMax),
+      keep: query.after === undefined ? "newest" : "oldest",
+    });
   }
 
   /** Describes a room, or `undefined` if it has neither members nor messages. */

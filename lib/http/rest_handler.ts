@@ -28,7 +28,7 @@ interface Route {
 
 /**
  * Creates the handler of every plain HTTP request: the REST API of the
- * seed (`GET /rooms`, `POST /send`, `POST /receive`) plus
+ * seed (`GET /rooms`, `POST /send`, `POST /receive`, which also pages) plus
  * `GET /rooms/{room_id}`. Every answer is JSON, errors included.
  */
 export function createRestHandler(
@@ -85,9 +85,9 @@ export function createRestHandler(
       pattern: /^\/receive$/,
       methods: {
         POST: async (request) => {
-          const { room_id } = await readBody(request, ReceiveBody);
-          const messages = await chat.store.read(room_id);
-          return jsonResponse({ room_id, messages });
+          const { room_id, ...query } = await readBody(request, ReceiveBody);
+          const page = await chat.history(room_id, query);
+          return jsonResponse({ room_id, ...page });
         },
       },
     },
