@@ -7,6 +7,7 @@
  */
 import { type ChatServer, serveChat } from "../lib/adapters/deno_serve.ts";
 import type { ChatAppOptions } from "../lib/chat_app.ts";
+import { SqliteStore } from "../lib/store/sqlite.ts";
 
 /** How long any single wait in a test may take. */
 export const WAIT_MS = 3000;
@@ -153,9 +154,14 @@ export async function readReply(response: Response): Promise<JsonReply> {
   };
 }
 
-/** Starts a chat server on 127.0.0.1 and an ephemeral port. */
+/**
+ * Starts a chat server on 127.0.0.1 and an ephemeral port.
+ *
+ * @param cleanup runs after the server (and so its store) has shut down
+ */
 export async function startServer(
   options: ChatAppOptions = {},
+  cleanup?: () => Promise<void>,
 ): Promise<TestServer> {
   const listening = Promise.withResolvers<void>();
   const server = serveChat({
@@ -201,6 +207,7 @@ export async function startServer(
     async [Symbol.asyncDispose]() {
       await Promise.all([...clients].map((client) => client.close()));
       await server.shutdown();
+      await cleanup?.();
     },
   };
 }
@@ -213,7 +220,23 @@ export interface Target {
   start(options?: ChatAppOptions): Promise<TestServer>;
 }
 
+/**
+ * Starts a server on a new SQLite file in a temporary directory, which is
+ * removed after the server stops. `options.store` is ignored.
+ */
+export async function startSqliteServer(
+  options: ChatAppOptions = {},
+): Promise<TestServer> {
+  const dir = await Deno.makeTempDir({ prefix: "chat_test_" });
+  const store = new SqliteStore({ path: `${dir}/chat.db` });
+  return startServer(
+    { ...options, store },
+    () => Deno.remove(dir, { recursive: true }),
+  );
+}
+
 /** Every target the integration suites run against. */
 export const TARGETS: Target[] = [
   { name: "memory store", start: (options) => startServer(options) },
+  { name: "sqlite store", start: startSqliteServer },
 ];
