@@ -78,6 +78,11 @@ export class TestClient {
     });
   }
 
+  /** Every frame received and not yet taken, without waiting. */
+  received(): Frame[] {
+    return this.#frames.splice(0);
+  }
+
   /** The next `count` frames. */
   async take(count: number): Promise<Frame[]> {
     const frames = [];
@@ -117,6 +122,29 @@ export class TestClient {
     if (this.socket.readyState !== WebSocket.CLOSED) this.socket.close();
     await within(this.closed, "the socket to close");
   }
+}
+
+/** Opens a WebSocket client on `url` and waits until it is open. */
+export async function openClient(url: string): Promise<TestClient> {
+  const socket = new WebSocket(url);
+  const client = new TestClient(socket);
+  const opened = Promise.withResolvers<void>();
+  socket.addEventListener("open", () => opened.resolve());
+  socket.addEventListener(
+    "error",
+    () => opened.reject(new Error("WebSocket error")),
+  );
+  await within(opened.promise, "the WebSocket to open");
+  return client;
+}
+
+/** A temporary directory that `await using` removes. */
+export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "chat_test_" });
+  return {
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  };
 }
 
 /** A chat server for one test, with helpers to reach it. */
@@ -161,7 +189,7 @@ export async function readReply(response: Response): Promise<JsonReply> {
  */
 export async function startServer(
   options: ChatAppOptions = {},
-  cleanup?: () => Promise<void>,
+  cleanup?: () => PromiseLike<void>,
 ): Promise<TestServer> {
   const listening = Promise.withResolvers<void>();
   const server = serveChat({
@@ -181,16 +209,8 @@ export async function startServer(
     httpUrl,
     wsUrl,
     async connect(path = "/") {
-      const socket = new WebSocket(wsUrl + path);
-      const client = new TestClient(socket);
+      const client = await openClient(wsUrl + path);
       clients.add(client);
-      const opened = Promise.withResolvers<void>();
-      socket.addEventListener("open", () => opened.resolve());
-      socket.addEventListener(
-        "error",
-        () => opened.reject(new Error("WebSocket error")),
-      );
-      await within(opened.promise, "the WebSocket to open");
       return client;
     },
     async post(path, body, headers = { "content-type": "application/json" }) {
@@ -227,12 +247,9 @@ export interface Target {
 export async function startSqliteServer(
   options: ChatAppOptions = {},
 ): Promise<TestServer> {
-  const dir = await Deno.makeTempDir({ prefix: "chat_test_" });
-  const store = new SqliteStore({ path: `${dir}/chat.db` });
-  return startServer(
-    { ...options, store },
-    () => Deno.remove(dir, { recursive: true }),
-  );
+  const dir = await tempDir();
+  const store = new SqliteStore({ path: `${dir.path}/chat.db` });
+  return startServer({ ...options, store }, dir[Symbol.asyncDispose]);
 }
 
 /** Every target the integration suites run against. */

@@ -7,15 +7,7 @@ import {
 import { DatabaseSync } from "node:sqlite";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 import { StoreOpenError } from "../lib/store/store_open_error.ts";
-
-/** A temporary directory that `await using` removes. */
-async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await Deno.makeTempDir({ prefix: "chat_sqlite_test_" });
-  return {
-    path,
-    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
-  };
-}
+import { tempDir } from "./_helpers.ts";
 
 /** Opens a store that `await using` closes. */
 function openStore(path: string): SqliteStore & AsyncDisposable {
