@@ -6,7 +6,12 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import { MemoryStore } from "../lib/store/memory.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
-import type { MessageStore, ReadOptions } from "../lib/store/store.ts";
+import type {
+  MessageDraft,
+  MessageStore,
+  ReadOptions,
+} from "../lib/store/store.ts";
+import { within } from "./_helpers.ts";
 
 /** A clock that tests set by hand. */
 class FakeClock {
@@ -25,12 +30,17 @@ const STORES: {
   },
 ];
 
+/** Appends one message; the wait is bounded, as the store may batch it. */
+function append(store: MessageStore, draft: MessageDraft) {
+  return within(store.append(draft), "the message to be stored");
+}
+
 /** Appends `count` messages to `roomId`, one after another. */
 async function fill(store: MessageStore, roomId: string, count: number) {
   const ids = [];
   for (let i = 0; i < count; i++) {
     ids.push(
-      (await store.append({ room_id: roomId, from: "A", message: `${i}` })).id,
+      (await append(store, { room_id: roomId, from: "A", message: `${i}` })).id,
     );
   }
   return ids;
@@ -40,13 +50,13 @@ for (const { name, open } of STORES) {
   Deno.test(`${name}.append() stamps sent_at and strictly increasing ids`, async () => {
     const clock = new FakeClock();
     await using store = disposable(open(clock.now));
-    const first = await store.append({
+    const first = await append(store, {
       room_id: "r",
       from: "Ann",
       message: "hi",
     });
     clock.time += 1.5;
-    const second = await store.append({
+    const second = await append(store, {
       room_id: "other",
       from: "Bob",
       message: "yo",

@@ -6,8 +6,9 @@ import {
 } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { SqliteStore } from "../lib/store/sqlite.ts";
+import type { MessageDraft } from "../lib/store/store.ts";
 import { StoreOpenError } from "../lib/store/store_open_error.ts";
-import { tempDir } from "./_helpers.ts";
+import { tempDir, within } from "./_helpers.ts";
 
 /** Opens a store that `await using` closes. */
 function openStore(path: string): SqliteStore & AsyncDisposable {
@@ -27,18 +28,26 @@ function peek(path: string, sql: string): unknown {
 
 const draft = (message: string) => ({ room_id: "r", from: "A", message });
 
+/** Appends one message, waiting a bounded time for its commit. */
+function append(store: SqliteStore, message: MessageDraft) {
+  return within(store.append(message), "the commit");
+}
+
 Deno.test("SqliteStore.append() writes one turn's messages in one transaction", async () => {
   await using dir = await tempDir();
   await using store = openStore(`${dir.path}/chat.db`);
-  const stored = await Promise.all(
-    Array.from({ length: 100 }, (_, i) => store.append(draft(`${i}`))),
+  const stored = await within(
+    Promise.all(
+      Array.from({ length: 100 }, (_, i) => store.append(draft(`${i}`))),
+    ),
+    "the batch",
   );
   assertEquals(store.commits, 1);
   assertEquals(
     stored.map((message) => message.id),
     stored.map((_, i) => i + 1),
   );
-  await store.append(draft("next turn"));
+  await append(store, draft("next turn"));
   assertEquals(store.commits, 2);
 });
 
@@ -49,7 +58,7 @@ Deno.test("SqliteStore.append() resolves only once the message is committed", as
   const count = "SELECT COUNT(*) FROM messages";
   const pending = store.append(draft("hello"));
   assertEquals(peek(path, count), 0, "not visible before the commit");
-  await pending;
+  await within(pending, "the commit");
   assertEquals(peek(path, count), 1, "visible to another connection");
 });
 
@@ -60,8 +69,8 @@ Deno.test("SqliteStore keeps messages and ids across reopening", async (t) => {
   await t.step("messages and stats are read back", async () => {
     {
       await using store = openStore(path);
-      await store.append(draft("one"));
-      await store.append({ room_id: "s", from: "B", message: "two" });
+      await append(store, draft("one"));
+      await append(store, { room_id: "s", from: "B", message: "two" });
     }
     await using store = openStore(path);
     const page = await store.read("r");
@@ -77,7 +86,7 @@ Deno.test("SqliteStore keeps messages and ids across reopening", async (t) => {
       assertEquals(await store.rooms(), []);
     }
     await using store = openStore(path);
-    assertEquals((await store.append(draft("three"))).id, 3);
+    assertEquals((await append(store, draft("three"))).id, 3);
   });
 
   await t.step("close() writes the messages still waiting", async () => {
@@ -85,7 +94,7 @@ Deno.test("SqliteStore keeps messages and ids across reopening", async (t) => {
       const store = openStore(path);
       const pending = store.append(draft("last words"));
       await store.close();
-      assertEquals((await pending).message, "last words");
+      assertEquals((await within(pending, "the flush")).message, "last words");
     }
     await using store = openStore(path);
     const page = await store.read("r", { limit: 1 });
@@ -95,7 +104,10 @@ Deno.test("SqliteStore keeps messages and ids across reopening", async (t) => {
   await t.step("append() is refused once closed", async () => {
     const store = openStore(path);
     await store.close();
-    await assertRejects(store.append(draft("late")), /store is closed/);
+    await assertRejects(
+      within(store.append(draft("late")), "the refusal"),
+      /store is closed/,
+    );
   });
 });
 
@@ -120,7 +132,7 @@ Deno.test("SqliteStore migrates the schema", async (t) => {
     const path = `${dir.path}/empty.db`;
     await Deno.writeFile(path, new Uint8Array());
     await using store = openStore(path);
-    await store.append(draft("hi"));
+    await append(store, draft("hi"));
     assertEquals(peek(path, "PRAGMA user_version"), 1);
   });
 
@@ -128,7 +140,7 @@ Deno.test("SqliteStore migrates the schema", async (t) => {
     const path = `${dir.path}/current.db`;
     {
       await using store = openStore(path);
-      await store.append(draft("kept"));
+      await append(store, draft("kept"));
     }
     await using store = openStore(path);
     assertEquals(peek(path, "PRAGMA user_version"), 1);
