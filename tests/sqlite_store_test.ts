@@ -5,6 +5,8 @@ import {
   throws as assertThrows,
 } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
+import { migrate } from "../lib/store/_sqlite_schema.ts";
+import { SQL } from "../lib/store/_sqlite_statements.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 import type { MessageDraft } from "../lib/store/store.ts";
 import { StoreOpenError } from "../lib/store/store_open_error.ts";
@@ -195,5 +197,26 @@ Deno.test("SqliteStore reports a file it cannot use, naming it", async (t) => {
         },
       );
     });
+  }
+});
+
+Deno.test("SqliteStore statements find messages through an index", async (t) => {
+  const db = new DatabaseSync(":memory:");
+  migrate(db);
+  try {
+    for (const [name, sql] of Object.entries(SQL)) {
+      await t.step(name, () => {
+        const parameters = sql.split("?").length - 1;
+        const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+          .all(...Array(parameters).fill(1))
+          .map((row) => String(row.detail));
+        const scans = plan.filter((step) =>
+          /^SCAN messages|TEMP B-TREE/.test(step)
+        );
+        assertEquals(scans, [], plan.join(" | "));
+      });
+    }
+  } finally {
+    db.close();
   }
 });

@@ -4,6 +4,7 @@ import { DatabaseSync } from "node:sqlite";
 import type { StoredMessage } from "../contract.ts";
 import { unixSeconds } from "../clock.ts";
 import { migrate } from "./_sqlite_schema.ts";
+import { prepareStatements, type Statements } from "./_sqlite_statements.ts";
 import { transaction } from "./_transaction.ts";
 import { Batcher } from "./batcher.ts";
 import type {
@@ -30,8 +31,6 @@ export interface SqliteStoreOptions {
   now?: (() => number) | undefined;
 }
 
-const COLUMNS = `room_id, sender AS "from", message, sent_at, id`;
-
 /** A stamped message on its way into the database, which gives it its id. */
 type Unsaved = Omit<StoredMessage, "id">;
 
@@ -41,14 +40,15 @@ type Unsaved = Omit<StoredMessage, "id">;
  *
  * The messages that arrive in one turn of the event loop are written in one
  * transaction, and each `append()` resolves only after that commit: what a
- * client has received is on disk, even if the process is killed a moment
- * later. The file is in WAL mode, so reads never wait for a write.
+ * client has received is in the database, even if the process is killed a
+ * moment later. The file is in WAL mode, so a backup or the `sqlite3` shell
+ * can read it while the server writes.
  */
 export class SqliteStore implements MessageStore {
   /** The database file, as an absolute path (or `":memory:"`). */
   readonly path: string;
   #db: DatabaseSync;
-  #sql: ReturnType<typeof prepareStatements>;
+  #sql: Statements;
   #batcher: Batcher<Unsaved, StoredMessage>;
   #now: () => number;
   #commits = 0;
@@ -209,48 +209,6 @@ function openDatabase(path: string): DatabaseSync {
     db?.close();
     throw new StoreOpenError(path, (error as Error).message, { cause: error });
   }
-}
-
-/** Compiles each statement once; `?` placeholders are bound per call. */
-function prepareStatements(db: DatabaseSync) {
-  return {
-    insert: db.prepare(
-      `INSERT INTO messages (room_id, sender, message, sent_at)
-       VALUES (?, ?, ?, ?)`,
-    ),
-    countIn: db.prepare(
-      `INSERT INTO rooms (room_id, message_count) VALUES (?, ?)
-       ON CONFLICT (room_id)
-       DO UPDATE SET message_count = message_count + excluded.message_count`,
-    ),
-    newest: db.prepare(
-      `SELECT ${COLUMNS} FROM messages
-       WHERE room_id = ? AND id > ? AND id < ? ORDER BY id DESC LIMIT ?`,
-    ),
-    oldest: db.prepare(
-      `SELECT ${COLUMNS} FROM messages
-       WHERE room_id = ? AND id > ? AND id < ? ORDER BY id LIMIT ?`,
-    ),
-    rooms: db.prepare(`SELECT room_id FROM rooms ORDER BY seq`),
-    stats: db.prepare(
-      `SELECT message_count,
-         (SELECT sent_at FROM messages WHERE messages.room_id = rooms.room_id
-          ORDER BY id DESC LIMIT 1) AS last_message_at
-       FROM rooms WHERE room_id = ?`,
-    ),
-    pruneOld: db.prepare(
-      `DELETE FROM messages WHERE id IN
-         (SELECT id FROM messages WHERE sent_at < ? ORDER BY sent_at LIMIT ?)`,
-    ),
-    overfull: db.prepare(
-      `SELECT room_id, message_count - ? AS excess FROM rooms
-       WHERE message_count > ?`,
-    ),
-    pruneRoom: db.prepare(
-      `DELETE FROM messages WHERE id IN
-         (SELECT id FROM messages WHERE room_id = ? ORDER BY id LIMIT ?)`,
-    ),
-  };
 }
 
 /** A `LIMIT` value: SQLite spells "no limit" as -1. */
