@@ -5,7 +5,7 @@ import {
   throws as assertThrows,
 } from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { migrate } from "../lib/store/_sqlite_schema.ts";
+import { migrate, SCHEMA_VERSION } from "../lib/store/_sqlite_schema.ts";
 import { SQL } from "../lib/store/_sqlite_statements.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 import type { MessageDraft } from "../lib/store/store.ts";
@@ -126,7 +126,7 @@ Deno.test("SqliteStore migrates the schema", async (t) => {
   await t.step("of a new file, creating its directory", async () => {
     const path = `${dir.path}/new/deeper/chat.db`;
     await using store = openStore(path);
-    assertEquals(peek(path, "PRAGMA user_version"), 1);
+    assertEquals(peek(path, "PRAGMA user_version"), SCHEMA_VERSION);
     assertEquals(store.path, path);
   });
 
@@ -135,7 +135,7 @@ Deno.test("SqliteStore migrates the schema", async (t) => {
     await Deno.writeFile(path, new Uint8Array());
     await using store = openStore(path);
     await append(store, draft("hi"));
-    assertEquals(peek(path, "PRAGMA user_version"), 1);
+    assertEquals(peek(path, "PRAGMA user_version"), SCHEMA_VERSION);
   });
 
   await t.step("of a current file: left as it is", async () => {
@@ -145,7 +145,7 @@ Deno.test("SqliteStore migrates the schema", async (t) => {
       await append(store, draft("kept"));
     }
     await using store = openStore(path);
-    assertEquals(peek(path, "PRAGMA user_version"), 1);
+    assertEquals(peek(path, "PRAGMA user_version"), SCHEMA_VERSION);
     assertEquals((await store.read("r")).messages[0]?.message, "kept");
   });
 
