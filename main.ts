@@ -8,6 +8,9 @@
  * deno task start            # or: deno task start --port 8080
  * ```
  *
+ * Messages are kept in `./data/chat.db` (`--db` chooses another file, and
+ * `--db :memory:` keeps them in memory only).
+ *
  * ```js
  * const socket = new WebSocket("ws://localhost:3000");
  * socket.onmessage = (event) => console.log(JSON.parse(event.data));
@@ -18,7 +21,16 @@
  * @module
  */
 import { serveChat } from "./lib/adapters/deno_serve.ts";
-import { ConfigError, helpText, parseConfig } from "./lib/config.ts";
+import {
+  type Config,
+  ConfigError,
+  helpText,
+  parseConfig,
+} from "./lib/config.ts";
+import { MemoryStore } from "./lib/store/memory.ts";
+import { SqliteStore } from "./lib/store/sqlite.ts";
+import type { MessageStore } from "./lib/store/store.ts";
+import { StoreOpenError } from "./lib/store/store_open_error.ts";
 import { Logger } from "./lib/logger.ts";
 
 /** Longest a graceful shutdown may take before the process exits anyway. */
@@ -42,10 +54,19 @@ function startFromCommandLine(): void {
     level: config["log-level"],
     format: config["log-format"],
   });
+  const { store, where } = openStore(config);
   const server = serveChat({
     hostname: config.host,
     port: config.port,
+    store,
     joinHistory: config["join-history"],
+    pageMax: config["page-max"],
+    retention: {
+      maxPerRoom: config["history-max"] === 0
+        ? Infinity
+        : config["history-max"],
+      maxAgeSeconds: config["history-ttl"] ?? Infinity,
+    },
     maxFrameBytes: config["max-frame-bytes"],
     maxBodyBytes: config["max-body-bytes"],
     maxRoomsPerConnection: config["max-rooms-per-connection"],
@@ -61,6 +82,7 @@ function startFromCommandLine(): void {
       console.log(`Chat server listening on ${hostname}:${port}`);
       console.log(`  HTTP:      http://${host}:${port}`);
       console.log(`  WebSocket: ws://${host}:${port}`);
+      console.log(`  History:   ${where}`);
       logger.info("server.start", { hostname, port, pid: Deno.pid });
     },
   });
@@ -85,6 +107,30 @@ function startFromCommandLine(): void {
   }
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => stop(signal));
+  }
+}
+
+/**
+ * Opens the store `--db` names; a file that cannot be used ends the process
+ * with a message that names it.
+ */
+function openStore(config: Config): { store: MessageStore; where: string } {
+  if (config.db === ":memory:") {
+    return {
+      store: new MemoryStore(),
+      where: "in memory, lost when the server stops (--db :memory:)",
+    };
+  }
+  try {
+    const store = new SqliteStore({ path: config.db });
+    return { store, where: store.path };
+  } catch (error) {
+    if (!(error instanceof StoreOpenError)) throw error;
+    console.error(`error: ${error.message}`);
+    console.error(
+      "Choose another file with --db PATH, or --db :memory: to keep messages in memory only.",
+    );
+    Deno.exit(1);
   }
 }
 

@@ -2,7 +2,7 @@ import type { StoredMessage } from "./contract.ts";
 import { receiveMessageFrame } from "./frames.ts";
 import { ChatMetrics } from "./metrics/chat_metrics.ts";
 import { Rooms } from "./rooms.ts";
-import type { MessageDraft, MessageStore } from "./store/store.ts";
+import type { MessageDraft, MessagePage, MessageStore } from "./store/store.ts";
 
 /** Options of {@linkcode Chat}. */
 export interface ChatOptions {
@@ -18,6 +18,22 @@ export interface ChatOptions {
    * @default {new ChatMetrics()}
    */
   metrics?: ChatMetrics | undefined;
+  /**
+   * Most messages one history page holds: `POST /receive` without a smaller
+   * `limit`, and the replay of a `join-room` with `since`.
+   * @default {1000}
+   */
+  pageMax?: number | undefined;
+}
+
+/** Which page of a room's history to read. */
+export interface HistoryQuery {
+  /** Only messages after this id; the page then starts right after it. */
+  after?: number | undefined;
+  /** Only messages before this id. */
+  before?: number | undefined;
+  /** At most this many, capped at `pageMax`. */
+  limit?: number | undefined;
 }
 
 /** How a message reached the server, for the metrics. */
@@ -45,12 +61,15 @@ export class Chat {
   readonly joinHistory: number;
   /** What the chat counts. */
   readonly metrics: ChatMetrics;
+  /** Most messages one history page holds. */
+  readonly pageMax: number;
 
   /** Creates a chat over a store. */
   constructor(options: ChatOptions) {
     this.store = options.store;
     this.joinHistory = options.joinHistory ?? 50;
     this.metrics = options.metrics ?? new ChatMetrics();
+    this.pageMax = options.pageMax ?? 1000;
   }
 
   /** Stores a message, then delivers it to every member of its room. */
@@ -70,6 +89,21 @@ export class Chat {
     );
     metrics.messagesDelivered.inc("", delivered);
     return stored;
+  }
+
+  /**
+   * A page of a room's history, oldest first. Without `after` it holds the
+   * newest messages (before `before`), and `has_more` says older ones exist;
+   * with `after` it holds the oldest after it, and `has_more` says newer
+   * ones exist, so a client pages forward without gaps.
+   */
+  history(roomId: string, query: HistoryQuery = {}): Promise<MessagePage> {
+    return this.store.read(roomId, {
+      after: query.after,
+      before: query.before,
+      limit: Math.min(query.limit ?? Infinity, this.pageMax),
+      keep: query.after === undefined ? "newest" : "oldest",
+    });
   }
 
   /** Describes a room, or `undefined` if it has neither members nor messages. */

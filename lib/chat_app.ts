@@ -8,6 +8,7 @@ import { createRestHandler } from "./http/rest_handler.ts";
 import { Logger } from "./logger.ts";
 import type { Peer } from "./peer.ts";
 import { RateLimiter } from "./rate_limiter.ts";
+import { Retention, type RetentionOptions } from "./retention.ts";
 import { MemoryStore } from "./store/memory.ts";
 import type { MessageStore } from "./store/store.ts";
 
@@ -23,6 +24,16 @@ export interface ChatAppOptions extends AdmissionOptions {
    * @default {50}
    */
   joinHistory?: number | undefined;
+  /**
+   * Most messages one history page holds (`POST /receive`, `since`).
+   * @default {1000}
+   */
+  pageMax?: number | undefined;
+  /**
+   * The limits the store is pruned to in the background.
+   * @default {{ maxPerRoom: 10000 }}
+   */
+  retention?: RetentionOptions | undefined;
   /**
    * Largest accepted WebSocket frame, in bytes.
    * @default {65536}
@@ -95,6 +106,8 @@ export interface ChatApp {
   readonly chat: Chat;
   /** Where notable events are logged. */
   readonly logger: Logger;
+  /** Prunes the store in the background; `prune()` runs a pass at once. */
+  readonly retention: Retention;
   /** Limits the adapter enforces on each socket. */
   readonly socketLimits: SocketLimits;
   /** Answers a plain HTTP request (the REST API). */
@@ -107,7 +120,7 @@ export interface ChatApp {
   beginShutdown(): void;
   /** Resolves once no REST request is in flight, or after `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>;
-  /** Finishes pending writes and closes the store. */
+  /** Stops pruning, finishes pending writes and closes the store. */
   close(): Promise<void>;
 }
 
@@ -117,7 +130,10 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   const chat = new Chat({
     store: options.store ?? new MemoryStore(),
     joinHistory: options.joinHistory,
+    pageMax: options.pageMax,
   });
+  const retention = new Retention(chat.store, options.retention);
+  retention.start();
   const admission = new Admission(options);
   const rateLimit = options.rateLimit ?? 20;
   const handleHttp = createRestHandler(chat, {
@@ -143,6 +159,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   return {
     chat,
     logger,
+    retention,
     socketLimits: {
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       idleTimeoutSeconds: options.idleTimeoutSeconds ?? 30,
@@ -197,6 +214,9 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     async drain(timeoutMs) {
       if (inFlight > 0) await waitAtMost(drained.promise, timeoutMs);
     },
-    close: () => chat.store.close(),
+    async close() {
+      await retention.stop();
+      await chat.store.close();
+    },
   };
 }

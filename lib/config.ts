@@ -53,6 +53,27 @@ function list(text: string): string[] {
   return text.split(",").map((item) => item.trim()).filter((item) => item);
 }
 
+const SECONDS_PER_UNIT: Record<string, number> = {
+  s: 1,
+  m: 60,
+  h: 60 * 60,
+  d: 24 * 60 * 60,
+  w: 7 * 24 * 60 * 60,
+};
+
+/** A duration such as `30d` in seconds, or `null` for `off`. */
+function duration(text: string, flag: string): number | null {
+  if (text.trim() === "off") return null;
+  const match = /^\s*(\d+)([smhdw])\s*$/.exec(text);
+  const seconds = match ? Number(match[1]) * SECONDS_PER_UNIT[match[2]!]! : 0;
+  if (!(seconds > 0 && seconds <= Number.MAX_SAFE_INTEGER)) {
+    throw new ConfigError(
+      `${flag} must be a duration such as 90s, 15m, 12h, 30d or 4w, or "off", not "${text}"`,
+    );
+  }
+  return seconds;
+}
+
 const OPTIONS = {
   port: {
     env: "PORT",
@@ -71,6 +92,30 @@ const OPTIONS = {
     default: 50,
     help: "recent messages a client receives when it joins a room",
     parse: integer(0, 1000),
+  },
+  "page-max": {
+    env: "CHAT_PAGE_MAX",
+    default: 1000,
+    help: "most messages one history page holds (POST /receive, since)",
+    parse: integer(1, 1000),
+  },
+  db: {
+    env: "CHAT_DB",
+    default: "./data/chat.db",
+    help: "SQLite file for the history (:memory: keeps it in memory only)",
+    parse: text,
+  },
+  "history-max": {
+    env: "CHAT_HISTORY_MAX",
+    default: 10000,
+    help: "messages kept per room, oldest pruned first (0 keeps all)",
+    parse: integer(0, 1_000_000_000),
+  },
+  "history-ttl": {
+    env: "CHAT_HISTORY_TTL",
+    default: null,
+    help: "longest a message is kept, such as 30d, 12h or off",
+    parse: duration,
   },
   "max-frame-bytes": {
     env: "CHAT_MAX_FRAME_BYTES",
@@ -220,5 +265,5 @@ export function helpText(): string {
 
 function formatDefault(value: unknown): string {
   if (Array.isArray(value)) return value.length ? value.join(",") : "(none)";
-  return String(value);
+  return value === null ? "off" : String(value);
 }

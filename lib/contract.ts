@@ -16,6 +16,8 @@ export const LIMITS = {
   from: 50,
   /** Longest accepted `message`. */
   message: 5000,
+  /** Most messages one history page may ask for (`limit`). */
+  page: 1000,
 } as const;
 
 /** A required string field that must not be blank and has a maximum length. */
@@ -29,6 +31,17 @@ function textField(name: string, maxLength: number) {
     v.maxLength(
       maxLength,
       `${name} must be at most ${maxLength} characters`,
+    ),
+  );
+}
+
+/** An optional message id: a whole number, 0 meaning "before the first". */
+function messageId(name: string) {
+  return v.optional(
+    v.pipe(
+      v.number(`${name} must be a message id (a number)`),
+      v.safeInteger(`${name} must be a whole number`),
+      v.minValue(0, `${name} must not be negative`),
     ),
   );
 }
@@ -51,11 +64,16 @@ function strictObject<const E extends v.ObjectEntries>(entries: E) {
   return v.strictObject(entries, keyMessage);
 }
 
-/** `join-room`: subscribe this connection to a room under the name `from`. */
+/**
+ * `join-room`: subscribe this connection to a room under the name `from`.
+ * With `since` (the last message id the client saw) the joiner receives the
+ * messages after it instead of the recent history.
+ */
 export const JoinRoomFrame = strictObject({
   type: v.literal("join-room"),
   room_id: roomId,
   from,
+  since: messageId("since"),
 });
 
 /** `leave-room`: stop receiving a room's frames (`from` is optional). */
@@ -95,8 +113,25 @@ export const ClientFrame = v.variant(
 /** Body of `POST /send`. */
 export const SendBody = strictObject({ room_id: roomId, from, message });
 
-/** Body of `POST /receive`. */
-export const ReceiveBody = strictObject({ room_id: roomId });
+/**
+ * Body of `POST /receive`: a room, and optionally a page of it. Without
+ * `after` the page holds the newest messages (before `before`); with it,
+ * the oldest after `after`. `after` must be less than `before`, which the
+ * route checks.
+ */
+export const ReceiveBody = strictObject({
+  room_id: roomId,
+  limit: v.optional(
+    v.pipe(
+      v.number("limit must be a number"),
+      v.integer("limit must be a whole number"),
+      v.minValue(1, `limit must be from 1 to ${LIMITS.page}`),
+      v.maxValue(LIMITS.page, `limit must be from 1 to ${LIMITS.page}`),
+    ),
+  ),
+  before: messageId("before"),
+  after: messageId("after"),
+});
 
 /** A message as stored and delivered; `id` strictly increases. */
 export const StoredMessage = v.strictObject({
@@ -151,10 +186,12 @@ export const ServerFrame = v.variant("type", [
 /** Reply of `GET /rooms`: every room that holds messages. */
 export const RoomsReply = v.strictObject({ rooms: v.array(v.string()) });
 
-/** Reply of `POST /receive`: a room's messages, oldest first. */
+/** Reply of `POST /receive`: a page of a room's messages, oldest first. */
 export const ReceiveReply = v.strictObject({
   room_id: v.string(),
   messages: v.array(StoredMessage),
+  /** Whether more messages lie beyond this page (see `POST /receive`). */
+  has_more: v.boolean(),
 });
 
 /** Reply of `GET /rooms/{room_id}`: who is connected, how many messages. */

@@ -94,7 +94,10 @@ export class Session implements RoomMember {
       : undefined;
   }
 
-  /** Handles `join-room`: history first, then the room hears of the join. */
+  /**
+   * Handles `join-room`: history first (the recent messages, or those after
+   * `since`), then the room hears of the join.
+   */
   async join(frame: JoinRoomFrame): Promise<void> {
     const roomId = frame.room_id;
     const existing = this.#joined.get(roomId);
@@ -121,9 +124,16 @@ export class Session implements RoomMember {
 
     let history;
     try {
-      history = await this.#chat.store.read(roomId, {
-        limit: this.#chat.joinHistory,
-      });
+      const page = await this.#chat.store.read(
+        roomId,
+        frame.since === undefined ? { limit: this.#chat.joinHistory } : {
+          // The newest after `since`: should more than a page have been
+          // missed, the replay still meets the live messages without a gap.
+          after: frame.since,
+          limit: this.#chat.pageMax,
+        },
+      );
+      history = page.messages;
     } catch (error) {
       if (this.#joined.get(roomId) === membership) this.#drop(roomId);
       throw new ProtocolError(
@@ -140,7 +150,7 @@ export class Session implements RoomMember {
     const held = this.#release(membership);
     membership.announced = true;
     this.#chat.rooms.broadcast(roomId, joinRoomFrame(roomId, membership.name));
-    const lastSeenId = history.at(-1)?.id ?? 0;
+    const lastSeenId = Math.max(history.at(-1)?.id ?? 0, frame.since ?? 0);
     for (const frame of held) {
       if (frame.messageId === undefined || frame.messageId > lastSeenId) {
         this.#peer.send(frame.text);

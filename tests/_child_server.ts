@@ -9,7 +9,26 @@ import { within } from "./_helpers.ts";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 /** The permissions `deno task start` grants. */
-export const START_PERMISSIONS = ["--allow-net", "--allow-env"];
+export const START_PERMISSIONS = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+];
+
+/** How long a child process may take to start or to end. */
+const CHILD_WAIT_MS = 20_000;
+
+/**
+ * Arguments that keep a child off port 3000 and, unless the test names a
+ * database, off `./data/chat.db`.
+ */
+function isolated(args: string[]): string[] {
+  const store = args.some((arg) => arg.startsWith("--db"))
+    ? []
+    : ["--db", ":memory:"];
+  return ["--host", "127.0.0.1", "--port", "0", ...store, ...args];
+}
 
 /** A server running in a child process. */
 export interface ChildServer extends AsyncDisposable {
@@ -18,17 +37,42 @@ export interface ChildServer extends AsyncDisposable {
   readonly wsUrl: string;
   /** Everything printed to stdout so far. */
   readonly output: () => string;
-  /** Sends a signal and waits for the exit status. */
+  /** Sends a signal (SIGKILL to crash it) and waits for the exit status. */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
-/** Runs `deno run main.ts` with `args` and the output fully collected. */
-export async function runMain(args: string[]): Promise<Deno.CommandOutput> {
-  const command = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...START_PERMISSIONS, MAIN, ...args],
+/** What a finished `main.ts` printed, and its exit code. */
+export interface MainOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `main.ts` with `args` to its end (it must end by itself). */
+export async function runMain(args: string[]): Promise<MainOutput> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...START_PERMISSIONS, MAIN, ...isolated(args)],
     stdin: "null",
-  });
-  return await within(command.output(), `main.ts ${args.join(" ")}`, 15_000);
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    const output = await within(
+      child.output(),
+      "main.ts to exit",
+      CHILD_WAIT_MS,
+    );
+    const decoder = new TextDecoder();
+    return {
+      code: output.code,
+      stdout: decoder.decode(output.stdout),
+      stderr: decoder.decode(output.stderr),
+    };
+  } catch (error) {
+    child.kill("SIGKILL");
+    await child.status;
+    throw error;
+  }
 }
 
 /** Starts `main.ts` on 127.0.0.1 and an ephemeral port. */
@@ -36,16 +80,7 @@ export async function startChildServer(
   args: string[] = [],
 ): Promise<ChildServer> {
   const process = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...START_PERMISSIONS,
-      MAIN,
-      "--host",
-      "127.0.0.1",
-      "--port",
-      "0",
-      ...args,
-    ],
+    args: ["run", ...START_PERMISSIONS, MAIN, ...isolated(args)],
     stdin: "null",
     stdout: "piped",
     stderr: "inherit",
@@ -59,7 +94,7 @@ export async function startChildServer(
     ) {
       output += chunk;
       const url = /WebSocket: (ws:\/\/\S+)/.exec(output)?.[1];
-      if (url) listening.resolve(url);
+      if (url && output.includes("History:")) listening.resolve(url);
     }
     listening.reject(new Error(`server exited before listening:\n${output}`));
   })();
@@ -76,12 +111,16 @@ export async function startChildServer(
         status
       );
     }
-    return within(status, "the server to exit", 10_000);
+    return within(status, "the server to exit", CHILD_WAIT_MS);
   }
 
   let wsUrl;
   try {
-    wsUrl = await within(listening.promise, "the server to listen", 15_000);
+    wsUrl = await within(
+      listening.promise,
+      "the server to listen",
+      CHILD_WAIT_MS,
+    );
   } catch (error) {
     await stop("SIGKILL");
     throw error;
@@ -92,6 +131,6 @@ export async function startChildServer(
     httpUrl: wsUrl.replace("ws://", "http://"),
     output: () => output,
     stop,
-    [Symbol.asyncDispose]: async () => void await stop("SIGKILL"),
+    [Symbol.asyncDispose]: async () => void await stop("SIGTERM"),
   };
 }

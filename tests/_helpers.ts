@@ -8,6 +8,7 @@
 import { type ChatServer, serveChat } from "../lib/adapters/deno_serve.ts";
 import type { ChatAppOptions } from "../lib/chat_app.ts";
 import { Logger } from "../lib/logger.ts";
+import { SqliteStore } from "../lib/store/sqlite.ts";
 
 /** How long any single wait in a test may take. */
 export const WAIT_MS = 3000;
@@ -78,6 +79,11 @@ export class TestClient {
     });
   }
 
+  /** Every frame received and not yet taken, without waiting. */
+  received(): Frame[] {
+    return this.#frames.splice(0);
+  }
+
   /** The next `count` frames. */
   async take(count: number): Promise<Frame[]> {
     const frames = [];
@@ -138,6 +144,15 @@ export async function openClient(url: string): Promise<TestClient> {
   return client;
 }
 
+/** A temporary directory that `await using` removes. */
+export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await Deno.makeTempDir({ prefix: "chat_test_" });
+  return {
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }),
+  };
+}
+
 /** A chat server for one test, with helpers to reach it. */
 export interface TestServer extends AsyncDisposable {
   readonly server: ChatServer;
@@ -173,9 +188,14 @@ export async function readReply(response: Response): Promise<JsonReply> {
   };
 }
 
-/** Starts a chat server on 127.0.0.1 and an ephemeral port. */
+/**
+ * Starts a chat server on 127.0.0.1 and an ephemeral port.
+ *
+ * @param cleanup runs after the server (and so its store) has shut down
+ */
 export async function startServer(
   options: ChatAppOptions = {},
+  cleanup?: () => PromiseLike<void>,
 ): Promise<TestServer> {
   const listening = Promise.withResolvers<void>();
   const server = serveChat({
@@ -214,6 +234,7 @@ export async function startServer(
     async [Symbol.asyncDispose]() {
       await Promise.all([...clients].map((client) => client.close()));
       await server.shutdown();
+      await cleanup?.();
     },
   };
 }
@@ -226,7 +247,20 @@ export interface Target {
   start(options?: ChatAppOptions): Promise<TestServer>;
 }
 
+/**
+ * Starts a server on a new SQLite file in a temporary directory, which is
+ * removed after the server stops. `options.store` is ignored.
+ */
+export async function startSqliteServer(
+  options: ChatAppOptions = {},
+): Promise<TestServer> {
+  const dir = await tempDir();
+  const store = new SqliteStore({ path: `${dir.path}/chat.db` });
+  return startServer({ ...options, store }, dir[Symbol.asyncDispose]);
+}
+
 /** Every target the integration suites run against. */
 export const TARGETS: Target[] = [
   { name: "memory store", start: (options) => startServer(options) },
+  { name: "sqlite store", start: startSqliteServer },
 ];

@@ -181,6 +181,7 @@ Deno.test("scripts/client.ts exits 0 on /quit", async () => {
   assertEquals((await chat.post("/receive", { room_id: "general" })).body, {
     room_id: "general",
     messages: [],
+    has_more: false,
   });
 });
 

@@ -43,8 +43,7 @@ Deno.test("main.ts exits 0 on SIGTERM and SIGINT", async (t) => {
 });
 
 Deno.test("main.ts --help lists the options and exits 0", async () => {
-  const { code, stdout } = await runMain(["--help"]);
-  const help = new TextDecoder().decode(stdout);
+  const { code, stdout: help } = await runMain(["--help"]);
   assertEquals(code, 0);
   for (const option of ["--port", "--host", "--join-history", "PORT", "HOST"]) {
     assert(help.includes(option), `${option} in:\n${help}`);
@@ -55,7 +54,7 @@ Deno.test("main.ts refuses a bad option with exit code 2", async () => {
   const { code, stderr } = await runMain(["--port", "nope"]);
   assertEquals(code, 2);
   assertEquals(
-    new TextDecoder().decode(stderr).trim(),
+    stderr.trim(),
     'error: --port must be a whole number from 0 to 65535, not "nope"',
   );
 });

@@ -3,7 +3,7 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { MemoryStore } from "../lib/store/memory.ts";
-import { TARGETS, type TestServer } from "./_helpers.ts";
+import { startServer, TARGETS, type TestServer } from "./_helpers.ts";
 
 /** Reads `/metrics` into a map of series to value. */
 async function scrape(chat: TestServer): Promise<Map<string, number>> {
@@ -52,19 +52,6 @@ for (const target of TARGETS) {
         assertEquals((await chat.get("/healthz")).status, 200);
       },
     );
-  });
-
-  Deno.test(`GET /readyz is 503 when the store does not answer (${target.name})`, async () => {
-    class UnreachableStore extends MemoryStore {
-      override ping(): Promise<void> {
-        return Promise.reject(new Error("connection refused"));
-      }
-    }
-    await using chat = await target.start({ store: new UnreachableStore() });
-    const ready = await chat.get("/readyz");
-    assertEquals([ready.status, ready.body], [503, {
-      error: "store unreachable: connection refused",
-    }]);
   });
 
   Deno.test(`GET /metrics counts what happens (${target.name})`, async () => {
@@ -129,3 +116,16 @@ for (const target of TARGETS) {
     assertEquals(closed.get("chat_room_members"), 1);
   });
 }
+
+Deno.test("GET /readyz is 503 when the store does not answer", async () => {
+  class UnreachableStore extends MemoryStore {
+    override ping(): Promise<void> {
+      return Promise.reject(new Error("connection refused"));
+    }
+  }
+  await using chat = await startServer({ store: new UnreachableStore() });
+  const ready = await chat.get("/readyz");
+  assertEquals([ready.status, ready.body], [503, {
+    error: "store unreachable: connection refused",
+  }]);
+});

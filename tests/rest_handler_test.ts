@@ -34,7 +34,11 @@ Deno.test("createRestHandler() serves the seed's endpoints", async () => {
   const received = await readReply(
     await handleRest(postJson("/receive", '{"room_id":"r"}')),
   );
-  assertEquals(received.body, { room_id: "r", messages: [sent.body] });
+  assertEquals(received.body, {
+    room_id: "r",
+    messages: [sent.body],
+    has_more: false,
+  });
   const rooms = await readReply(
     await handleRest(new Request("http://x/rooms")),
   );

@@ -146,6 +146,7 @@ for (const target of TARGETS) {
       assertEquals((await chat.post("/receive", { room_id: "general" })).body, {
         room_id: "general",
         messages: [],
+        has_more: false,
       });
     });
 

@@ -36,7 +36,7 @@ export interface RestHandler {
 
 /**
  * Creates the handler of every plain HTTP request: the REST API of the
- * seed (`GET /rooms`, `POST /send`, `POST /receive`) plus
+ * seed (`GET /rooms`, `POST /send`, `POST /receive`, which also pages) plus
  * `GET /rooms/{room_id}`, the chat page at `/`, and the API descriptions
  * `GET /openapi.json` and `GET /asyncapi.json`. Every answer but the page's
  * files is JSON, errors included.
@@ -127,9 +127,15 @@ export function createRestHandler(
       path: "/receive",
       methods: {
         POST: async (request) => {
-          const { room_id } = await readBody(request, ReceiveBody);
-          const messages = await chat.store.read(room_id);
-          return jsonResponse({ room_id, messages });
+          const { room_id, ...query } = await readBody(request, ReceiveBody);
+          // Checked here, not in the schema: JSON Schema cannot compare two
+          // fields, and the published schema must say what is validated.
+          if (
+            query.after !== undefined && query.before !== undefined &&
+            query.after >= query.before
+          ) throw new HttpError(400, "after must be less than before");
+          const page = await chat.history(room_id, query);
+          return jsonResponse({ room_id, ...page });
         },
       },
     },

@@ -2,7 +2,9 @@ import type { StoredMessage } from "../contract.ts";
 import { unixSeconds } from "../clock.ts";
 import type {
   MessageDraft,
+  MessagePage,
   MessageStore,
+  PruneOptions,
   ReadOptions,
   RoomStats,
 } from "./store.ts";
@@ -18,7 +20,10 @@ export interface MemoryStoreOptions {
 
 /** Keeps every message in process memory until the server stops. */
 export class MemoryStore implements MessageStore {
-  /** Insertion order of a Map is the order of each room's first message. */
+  /**
+   * Each room's messages in `id` order. Insertion order of a Map is the
+   * order of each room's first message.
+   */
   #rooms = new Map<string, StoredMessage[]>();
   #lastId = 0;
   #now: () => number;
@@ -43,12 +48,16 @@ export class MemoryStore implements MessageStore {
     return Promise.resolve(stored);
   }
 
-  /** A room's newest messages (all by default), oldest first. */
-  read(roomId: string, options: ReadOptions = {}): Promise<StoredMessage[]> {
+  /** A page of a room's messages, oldest first. */
+  read(roomId: string, options: ReadOptions = {}): Promise<MessagePage> {
     const messages = this.#rooms.get(roomId) ?? [];
-    const limit = options.limit ?? Infinity;
-    const start = Math.max(0, messages.length - limit);
-    return Promise.resolve(messages.slice(start));
+    const { after = -Infinity, before = Infinity, limit = Infinity } = options;
+    let start = partitionPoint(messages, (message) => message.id > after);
+    let end = partitionPoint(messages, (message) => message.id >= before);
+    const has_more = end - start > limit;
+    if (has_more && options.keep === "oldest") end = start + limit;
+    else if (has_more) start = end - limit;
+    return Promise.resolve({ messages: messages.slice(start, end), has_more });
   }
 
   /** Every room that holds messages, in the order of its first message. */
@@ -70,9 +79,48 @@ export class MemoryStore implements MessageStore {
     return Promise.resolve();
   }
 
+  /** Removes each room's oldest messages beyond the limits. */
+  prune(options: PruneOptions): Promise<number> {
+    const { maxPerRoom = Infinity, sentBefore = -Infinity } = options;
+    let budget = options.limit ?? Infinity;
+    let removed = 0;
+    for (const [roomId, messages] of this.#rooms) {
+      const excess = messages.length - maxPerRoom;
+      let drop = 0;
+      while (
+        drop < messages.length && drop < budget &&
+        (drop < excess || messages[drop]!.sent_at < sentBefore)
+      ) drop++;
+      messages.splice(0, drop);
+      if (messages.length === 0) this.#rooms.delete(roomId);
+      removed += drop;
+      budget -= drop;
+      if (budget === 0) break;
+    }
+    return Promise.resolve(removed);
+  }
+
   /** Forgets every message. */
   close(): Promise<void> {
     this.#rooms.clear();
     return Promise.resolve();
   }
+}
+
+/**
+ * The first index at which `predicate` holds, by binary search: `predicate`
+ * must be false for a prefix of `items` and true for the rest.
+ */
+function partitionPoint<T>(
+  items: readonly T[],
+  predicate: (item: T) => boolean,
+): number {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (predicate(items[middle]!)) high = middle;
+    else low = middle + 1;
+  }
+  return low;
 }
