@@ -19,7 +19,7 @@ export type JsonText = string;
 /** The room every fuzz test keeps a bystander in. */
 export const BYSTANDER_ROOM = "general";
 
-/** Larger than any frame or body limit, far below four times it. */
+/** Larger than the frame and body limits (64 KiB), far below 4 times it. */
 const HUGE = 70_000;
 
 const ROOM_IDS = [
