@@ -20,18 +20,37 @@ export const LIMITS = {
   page: 1000,
 } as const;
 
+/**
+ * Text with at least one non-space character, no NUL and no lone surrogate:
+ * each unit is a character other than those, or a whole surrogate pair.
+ */
+const TEXT_PATTERN =
+  /^(?=(?:[^\0\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$)\s*\S/;
+
 /** A required string field that must not be blank and has a maximum length. */
 function textField(name: string, maxLength: number) {
   return v.pipe(
     v.string(`${name} must be a string`),
     v.nonEmpty(`${name} must not be empty`),
-    // `\S` is any character that `trim()` keeps; a regex, unlike a `check`,
-    // has a JSON Schema equivalent (`pattern`) for the API description.
-    v.regex(/\S/, `${name} must not be blank`),
     v.maxLength(
       maxLength,
       `${name} must be at most ${maxLength} characters`,
     ),
+    // One regex, as JSON Schema has one `pattern` per string. It refuses a
+    // NUL (SQLite would cut the text there) and a lone surrogate (UTF-8
+    // cannot store it), and blank text (`\S` is what `trim()` keeps), all
+    // in linear time.
+    // (Surrogates are spelled out: JSON Schema allows no `u` flag.)
+    v.regex(TEXT_PATTERN, (issue) => {
+      const text = String(issue.input);
+      if (text.includes("\0")) {
+        return `${name} must not contain the NUL character (\\u0000)`;
+      }
+      if (!text.isWellFormed()) {
+        return `${name} must be valid Unicode: it has a lone surrogate`;
+      }
+      return `${name} must not be blank`;
+    }),
   );
 }
 

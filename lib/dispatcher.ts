@@ -37,8 +37,8 @@ interface Refusal {
 /**
  * Creates the function that takes every incoming frame of one connection:
  * it checks size and JSON, validates against the wire contract and calls the
- * handler of the frame's `type`. Whatever goes wrong, the client gets an
- * error frame; the returned promise never rejects.
+ * handler of the frame's `type`, one frame after the other. Whatever goes
+ * wrong, the client gets an error frame; the returned promise never rejects.
  */
 export function createDispatcher(
   handlers: FrameHandlers,
@@ -54,7 +54,16 @@ export function createDispatcher(
     peer.send(errorFrame(error));
   }
 
-  return async function dispatch(data: unknown): Promise<void> {
+  // One frame at a time, in order: everything a frame causes (a stored
+  // message's broadcast, an error frame) comes before what the next causes,
+  // whatever the store's latency.
+  let previous = Promise.resolve();
+  return function dispatch(data: unknown): Promise<void> {
+    previous = previous.then(() => handle(data));
+    return previous;
+  };
+
+  async function handle(data: unknown): Promise<void> {
     const parsed = parseFrame(data, maxFrameBytes);
     if ("refusal" in parsed) {
       if (parsed.refusal.reason !== "frame_far_too_large") {
@@ -79,7 +88,7 @@ export function createDispatcher(
         reason: "internal",
       });
     }
-  };
+  }
 }
 
 /** Turns raw frame data into a valid client frame, or says what is wrong. */

@@ -63,6 +63,14 @@ Deno.test("validate() names the first problem of a client frame", async (t) => {
       "message must not be empty",
     ],
     [
+      { type: "send-message", room_id: "r", from: "W", message: "a\0b" },
+      "message must not contain the NUL character (\\u0000)",
+    ],
+    [
+      { type: "send-message", room_id: "r", from: "W", message: "a\ud800" },
+      "message must be valid Unicode: it has a lone surrogate",
+    ],
+    [
       {
         type: "send-message",
         room_id: "r",

@@ -63,6 +63,14 @@ Deno.test("createRestHandler() answers routing errors in JSON", async (t) => {
       "DELETE /rooms/r is not supported: use GET /rooms/r",
       "GET, OPTIONS",
     ],
+    ...["toString", "constructor", "__proto__", "hasOwnProperty"].map((
+      method,
+    ): [Request, number, string, string] => [
+      new Request("http://x/send", { method }),
+      405,
+      `${method} /send is not supported: use POST /send`,
+      "POST, OPTIONS",
+    ]),
     [
       new Request("http://x/send", { method: "OPTIONS" }),
       204,

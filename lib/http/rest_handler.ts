@@ -157,7 +157,11 @@ export function createRestHandler(
           headers: { ...CORS_HEADERS, allow },
         });
       }
-      const handler = route.methods[request.method];
+      // Only own keys: a method named "toString" must not find the
+      // Object.prototype function and call it as a handler.
+      const handler = Object.hasOwn(route.methods, request.method)
+        ? route.methods[request.method]
+        : undefined;
       if (!handler) {
         throw new HttpError(
           405,

@@ -1,0 +1,150 @@
+/**
+ * The chat server as a child process, the way a user starts it, with what a
+ * soak run measures from outside: its memory and its metrics.
+ *
+ * @module
+ */
+
+import { within } from "./_timing.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+
+/** How long the server may take to start or to stop. */
+const START_STOP_MS = 15_000;
+
+/** A chat server running in a child process on 127.0.0.1. */
+export interface ServerProcess {
+  readonly pid: number;
+  readonly httpUrl: string;
+  readonly wsUrl: string;
+  /** Lines the server logged on stderr (warnings and errors). */
+  readonly logs: () => string[];
+  /** Sends SIGTERM and waits, bounded, for the exit code. */
+  stop(): Promise<number>;
+}
+
+/** Starts `main.ts` on an ephemeral port with `args` added. */
+export async function startServerProcess(
+  args: string[],
+): Promise<ServerProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      MAIN,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      ...args,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+
+  let stdout = "";
+  let stderr = "";
+  const listening = Promise.withResolvers<string>();
+  const reading = Promise.all([
+    (async () => {
+      for await (
+        const chunk of child.stdout.pipeThrough(new TextDecoderStream())
+      ) {
+        stdout += chunk;
+        const url = /WebSocket: (ws:\/\/\S+)/.exec(stdout)?.[1];
+        if (url) listening.resolve(url);
+      }
+      listening.reject(new Error(`the server exited:\n${stdout}${stderr}`));
+    })(),
+    (async () => {
+      for await (
+        const chunk of child.stderr.pipeThrough(new TextDecoderStream())
+      ) {
+        stderr += chunk;
+      }
+    })(),
+  ]);
+
+  let stopped: Promise<number> | undefined;
+  function stop(signal: Deno.Signal = "SIGTERM"): Promise<number> {
+    stopped ??= (async () => {
+      try {
+        child.kill(signal);
+      } catch {
+        // It has exited already.
+      }
+      const [status] = await Promise.all([child.status, reading]);
+      return status.code;
+    })();
+    return within(stopped, "the server to exit", START_STOP_MS);
+  }
+
+  let wsUrl;
+  try {
+    wsUrl = await within(
+      listening.promise,
+      "the server to listen",
+      START_STOP_MS,
+    );
+  } catch (error) {
+    await stop("SIGKILL");
+    throw error;
+  }
+  if (new URL(wsUrl).hostname !== "127.0.0.1") {
+    await stop("SIGKILL");
+    throw new Error(`the server listens on ${wsUrl}, not on 127.0.0.1`);
+  }
+  return {
+    pid: child.pid,
+    wsUrl,
+    httpUrl: wsUrl.replace("ws://", "http://"),
+    logs: () => stderr.split("\n").filter((line) => line !== ""),
+    stop: () => stop(),
+  };
+}
+
+/**
+ * The resident memory of a process, in KiB: `VmRSS` in `/proc/<pid>/status`
+ * (Linux). Deno lets a script read another process's `/proc` entry only
+ * with `--allow-all`, so `cat` reads it, under the `--allow-run` that
+ * starting the server needs anyway.
+ */
+export async function residentKiB(pid: number): Promise<number> {
+  const { stdout } = await new Deno.Command("cat", {
+    args: [`/proc/${pid}/status`],
+    stderr: "null",
+  }).output();
+  const status = new TextDecoder().decode(stdout);
+  const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+  if (kib === undefined) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(kib);
+}
+
+/**
+ * Reads metrics from `GET /metrics`, each the sum of its series (a labelled
+ * counter that counted nothing yet has none: 0).
+ */
+export async function readMetrics<const N extends string>(
+  httpUrl: string,
+  names: readonly N[],
+): Promise<Record<N, number>> {
+  const response = await within(
+    fetch(`${httpUrl}/metrics`),
+    "GET /metrics",
+    START_STOP_MS,
+  );
+  const text = await response.text();
+  const values = {} as Record<N, number>;
+  for (const name of names) {
+    if (!text.includes(`# TYPE ${name} `)) {
+      throw new Error(`no metric ${name} in /metrics`);
+    }
+    const series = new RegExp(`^${name}(?:\\{.*\\})? (\\S+)$`, "gm");
+    let sum = 0;
+    for (const [, value] of text.matchAll(series)) sum += Number(value);
+    values[name] = sum;
+  }
+  return values;
+}

@@ -1,0 +1,209 @@
+/**
+ * A soak run, bounded in time: starts the chat server as a child process
+ * and has many clients join, leave, send and disconnect at random, half of
+ * the sessions on real WebSockets that close cleanly, half on raw TCP
+ * connections that vanish without a closing handshake (some in the middle
+ * of a frame). Then it reports the server's memory at the start and the
+ * end, and the live map sizes once every client is gone: open connections,
+ * rooms and room members must all be back to 0.
+ *
+ * ```sh
+ * deno task soak                            # 30 s, 20 clients
+ * deno task soak --seconds 120 --clients 50
+ * ```
+ *
+ * Only 127.0.0.1 is contacted. Exits 1 when something was left behind or
+ * the server misbehaved.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  readMetrics,
+  residentKiB,
+  startServerProcess,
+} from "./_server_process.ts";
+import { type ClientCounts, soakClient } from "./_soak_client.ts";
+import { delay } from "./_timing.ts";
+
+/** Options of {@linkcode runSoak}. */
+export interface SoakOptions {
+  /**
+   * How long the clients keep going, in seconds.
+   * @default {30}
+   */
+  seconds?: number;
+  /**
+   * How many clients run at once.
+   * @default {20}
+   */
+  clients?: number;
+}
+
+/** The live gauges that must be back to 0 once every client is gone. */
+const GAUGES = [
+  "chat_connections_open",
+  "chat_rooms",
+  "chat_room_members",
+] as const;
+
+/** What a soak run saw. */
+export interface SoakReport {
+  seconds: number;
+  clients: number;
+  /** Sessions, frames and failures, as the clients counted them. */
+  counts: ClientCounts;
+  /** `chat_messages_received_total` at the end. */
+  messagesStored: number;
+  /** The server's resident memory (VmRSS), in KiB. */
+  rssKiB: { start: number; peak: number; end: number };
+  /** The live gauges once every client had gone. */
+  afterClients: Record<typeof GAUGES[number], number>;
+  /** Whether `GET /healthz` still answered 200 at the end. */
+  healthy: boolean;
+  /** The server's exit code after SIGTERM. */
+  exitCode: number;
+  /** What the server logged at warn level or above. */
+  serverLogs: string[];
+}
+
+/** How long the gauges may take to reach 0 once the clients are done. */
+const SETTLE_MS = 5000;
+
+/** Runs a soak against a fresh server and reports what it saw. */
+export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
+  const seconds = options.seconds ?? 30;
+  const clients = options.clients ?? 20;
+  const server = await startServerProcess([
+    "--db",
+    ":memory:",
+    "--rate-limit",
+    "0",
+    "--log-level",
+    "warn",
+  ]);
+  try {
+    const rssKiB = await residentKiB(server.pid);
+    const run = {
+      wsUrl: server.wsUrl,
+      deadline: Date.now() + seconds * 1000,
+      counts: { websocket: 0, raw: 0, halfFrame: 0, failed: 0, framesSent: 0 },
+    };
+    const sampling = { peak: rssKiB };
+    await Promise.all([
+      ...Array.from({ length: clients }, (_, i) => soakClient(`c${i}`, run)),
+      samplePeak(server.pid, run.deadline, sampling),
+    ]);
+    const afterClients = await settled(server.httpUrl);
+    const end = await residentKiB(server.pid);
+    const { chat_messages_received_total: messagesStored } = await readMetrics(
+      server.httpUrl,
+      ["chat_messages_received_total"],
+    );
+    const healthy = await isHealthy(server.httpUrl);
+    const exitCode = await server.stop();
+    return {
+      seconds,
+      clients,
+      counts: run.counts,
+      messagesStored,
+      rssKiB: { start: rssKiB, peak: Math.max(sampling.peak, end), end },
+      afterClients,
+      healthy,
+      exitCode,
+      serverLogs: server.logs(),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Whether a report shows a clean run: nothing left, the server fine. */
+export function soakPassed(report: SoakReport): boolean {
+  return Object.values(report.afterClients).every((value) => value === 0) &&
+    report.healthy && report.exitCode === 0 && report.serverLogs.length === 0;
+}
+
+/** The report as a person reads it. */
+export function formatReport(report: SoakReport): string {
+  const { counts, rssKiB, afterClients } = report;
+  const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+  const gauges = Object.entries(afterClients)
+    .map(([name, value]) => `${name} ${value}`);
+  return [
+    `soak: ${report.seconds} s, ${report.clients} clients`,
+    `sessions: ${counts.websocket} WebSocket (closed cleanly), ` +
+    `${counts.raw} raw TCP (dropped without a close frame, ` +
+    `${counts.halfFrame} of them mid-frame), ${counts.failed} failed`,
+    `frames sent: ${counts.framesSent}; ` +
+    `messages stored: ${report.messagesStored}`,
+    `server RSS: ${mib(rssKiB.start)} at start, ` +
+    `${mib(rssKiB.peak)} at peak, ${mib(rssKiB.end)} at end`,
+    `after all clients left: ${gauges.join(", ")}`,
+    `GET /healthz: ${report.healthy ? "200" : "no answer"}; ` +
+    `exit code after SIGTERM: ${report.exitCode}`,
+    `server warnings and errors: ${report.serverLogs.length}`,
+    ...report.serverLogs.slice(0, 10).map((line) => `  ${line}`),
+    soakPassed(report) ? "PASS: nothing left behind" : "FAIL",
+  ].join("\n");
+}
+
+/** Keeps the highest resident memory seen, every half second. */
+async function samplePeak(
+  pid: number,
+  deadline: number,
+  sampling: { peak: number },
+) {
+  for (let i = 0; i < 100_000 && Date.now() < deadline; i++) {
+    sampling.peak = Math.max(sampling.peak, await residentKiB(pid));
+    await delay(Math.min(500, Math.max(0, deadline - Date.now())));
+  }
+}
+
+/** The gauges once all are 0, or as they are after {@linkcode SETTLE_MS}. */
+async function settled(httpUrl: string): Promise<SoakReport["afterClients"]> {
+  const deadline = Date.now() + SETTLE_MS;
+  let gauges = await readMetrics(httpUrl, GAUGES);
+  for (let i = 0; i < 1000 && Date.now() < deadline; i++) {
+    if (Object.values(gauges).every((value) => value === 0)) break;
+    await delay(50);
+    gauges = await readMetrics(httpUrl, GAUGES);
+  }
+  return gauges;
+}
+
+async function isHealthy(httpUrl: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${httpUrl}/healthz`);
+    await response.body?.cancel();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function wholeNumber(text: string, flag: string, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > max) {
+    throw new RangeError(
+      `${flag} must be a whole number from 1 to ${max}, not "${text}"`,
+    );
+  }
+  return value;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      seconds: { type: "string", default: "30" },
+      clients: { type: "string", default: "20" },
+    },
+  });
+  const report = await runSoak({
+    seconds: wholeNumber(values.seconds, "--seconds", 3600),
+    clients: wholeNumber(values.clients, "--clients", 1000),
+  });
+  console.log(formatReport(report));
+  if (!soakPassed(report)) Deno.exit(1);
+}
