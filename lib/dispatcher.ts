@@ -7,7 +7,7 @@ import { ProtocolError } from "./protocol_error.ts";
 export type FrameHandlers = {
   [T in ClientFrame["type"]]: (
     frame: Extract<ClientFrame, { type: T }>,
-  ) => void | Promise<void>;
+  ) => unknown;
 };
 
 /** Options of {@linkcode createDispatcher}. */
@@ -37,8 +37,9 @@ interface Refusal {
 /**
  * Creates the function that takes every incoming frame of one connection:
  * it checks size and JSON, validates against the wire contract and calls the
- * handler of the frame's `type`, one frame after the other. Whatever goes
- * wrong, the client gets an error frame; the returned promise never rejects.
+ * handler of the frame's `type`, in the order the frames came. Whatever
+ * goes wrong, the client gets an error frame; the returned promise never
+ * rejects.
  */
 export function createDispatcher(
   handlers: FrameHandlers,
@@ -54,40 +55,80 @@ export function createDispatcher(
     peer.send(errorFrame(error));
   }
 
-  // One frame at a time, in order: everything a frame causes (a stored
-  // message's broadcast, an error frame) comes before what the next causes,
-  // whatever the store's latency.
-  let previous = Promise.resolve();
+  // A connection's frames take effect in the order they came: whatever a
+  // frame causes (a broadcast, an error frame) comes before what the next
+  // one causes, however long the store takes. So a frame starts once the
+  // frames before it are done, except that a `send-message` starts as soon
+  // as the one before it was accepted: the store keeps their order, and a
+  // client's burst can share one transaction. That is why the send handler
+  // must throw a refusal at once, not after an `await`.
+  let allDone: Promise<unknown> = Promise.resolve();
+  let sendsMayStart: Promise<unknown> = Promise.resolve();
+
   return function dispatch(data: unknown): Promise<void> {
-    previous = previous.then(() => handle(data));
-    return previous;
+    const parsed = parseFrame(data, maxFrameBytes);
+    const before = allDone;
+    let done: Promise<void>;
+    if ("frame" in parsed && parsed.frame.type === "send-message") {
+      const { frame } = parsed;
+      const accepted = Promise.withResolvers<void>();
+      done = sendsMayStart.then(async () => {
+        let stored;
+        try {
+          stored = handlers["send-message"](frame);
+        } catch (error) {
+          await before;
+          refuse(refusalFor(error, frame.type));
+          return;
+        } finally {
+          accepted.resolve();
+        }
+        try {
+          await stored;
+        } catch (error) {
+          refuse(refusalFor(error, frame.type));
+        }
+      });
+      sendsMayStart = accepted.promise;
+      allDone = Promise.all([before, done]);
+    } else {
+      done = before.then(async () => {
+        const refusal = "frame" in parsed
+          ? await run(parsed.frame)
+          : parsed.refusal;
+        if (refusal?.reason === "frame_far_too_large") {
+          // Not a client of this protocol: close, as a runtime that
+          // refuses oversized frames before reading them does.
+          onRefuse(refusal.reason);
+          peer.close(1009, "frame too large");
+        } else if (refusal) refuse(refusal);
+      });
+      allDone = sendsMayStart = done;
+    }
+    return done;
   };
 
-  async function handle(data: unknown): Promise<void> {
-    const parsed = parseFrame(data, maxFrameBytes);
-    if ("refusal" in parsed) {
-      if (parsed.refusal.reason !== "frame_far_too_large") {
-        return refuse(parsed.refusal);
-      }
-      // Not a client of this protocol: close, as a runtime that refuses
-      // oversized frames before reading them does.
-      onRefuse(parsed.refusal.reason);
-      return peer.close(1009, "frame too large");
-    }
-    const { frame } = parsed;
+  /** Runs a frame's handler; what went wrong, if anything, as a refusal. */
+  async function run(frame: ClientFrame): Promise<Refusal | undefined> {
     const handler = handlers[frame.type] as (frame: ClientFrame) => unknown;
     try {
       await handler(frame);
+      return undefined;
     } catch (error) {
-      if (error instanceof ProtocolError) {
-        return refuse({ error: error.message, reason: error.reason });
-      }
-      onUnexpectedError(error, frame.type);
-      refuse({
-        error: `The server failed to handle "${frame.type}"; try again`,
-        reason: "internal",
-      });
+      return refusalFor(error, frame.type);
     }
+  }
+
+  /** The refusal a handler's error becomes; a bug is logged, not shown. */
+  function refusalFor(error: unknown, frameType: string): Refusal {
+    if (error instanceof ProtocolError) {
+      return { error: error.message, reason: error.reason };
+    }
+    onUnexpectedError(error, frameType);
+    return {
+      error: `The server failed to handle "${frameType}"; try again`,
+      reason: "internal",
+    };
   }
 }
 

@@ -173,8 +173,12 @@ export class Session implements RoomMember {
     this.#peer.send(text);
   }
 
-  /** Handles `send-message`: stores it, then every member receives it. */
-  async send(frame: SendMessageFrame): Promise<void> {
+  /**
+   * Handles `send-message`: stores it, then every member receives it. Not
+   * `async`: a refusal is thrown at once, before the message is handed to
+   * the store, and the dispatcher relies on that (see `createDispatcher`).
+   */
+  send(frame: SendMessageFrame): Promise<unknown> {
     const roomId = frame.room_id;
     if (!this.#joined.has(roomId)) {
       throw new ProtocolError(
@@ -183,7 +187,7 @@ export class Session implements RoomMember {
       );
     }
     if (this.#bucket && !this.#bucket.take()) this.#refuseFlood();
-    await this.#chat.post({
+    return this.#chat.post({
       room_id: roomId,
       from: frame.from,
       message: frame.message,

@@ -68,6 +68,11 @@ async function startServer(db: string) {
       "0",
       "--db",
       db,
+      // A benchmark measures the server, not the limits that protect it.
+      "--rate-limit",
+      "0",
+      "--log-level",
+      "warn",
     ],
     stdout: "piped",
     stderr: "inherit",

@@ -94,3 +94,110 @@ Deno.test("createDispatcher() turns handler errors into error frames", async (t)
     assertEquals(unexpected, [bug]);
   });
 });
+
+Deno.test("createDispatcher() keeps a connection's frames in order", async (t) => {
+  /** Handlers whose work finishes only when the test says so. */
+  function gatedDispatcher() {
+    const events: string[] = [];
+    const gates = new Map<string, PromiseWithResolvers<void>>();
+    const gate = (name: string) => {
+      const gated = Promise.withResolvers<void>();
+      gates.set(name, gated);
+      return gated.promise;
+    };
+    const dispatch = createDispatcher(
+      {
+        "join-room": async (frame) => {
+          events.push(`start join ${frame.room_id}`);
+          await gate(`join ${frame.room_id}`);
+          events.push(`end join ${frame.room_id}`);
+        },
+        "leave-room": () => void events.push("leave"),
+        "send-message": (frame) => {
+          events.push(`start send ${frame.message}`);
+          if (frame.message === "refused") {
+            throw new ProtocolError("refused", "test");
+          }
+          return gate(`send ${frame.message}`).then(() =>
+            void events.push(`end send ${frame.message}`)
+          );
+        },
+      },
+      {
+        send: (text) => void events.push(`reply ${JSON.parse(text).error}`),
+        close: () => {},
+      },
+    );
+    const open = async (name: string) => {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      gates.get(name)!.resolve();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    };
+    return { dispatch, events, open };
+  }
+  const send = (message: string) =>
+    JSON.stringify({ type: "send-message", room_id: "r", from: "W", message });
+
+  await t.step(
+    "consecutive sends start together, other frames wait",
+    async () => {
+      const { dispatch, events, open } = gatedDispatcher();
+      const all = [
+        dispatch(send("a")),
+        dispatch(send("b")),
+        dispatch(JSON.stringify({ type: "leave-room", room_id: "r" })),
+      ];
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      assertEquals(events, ["start send a", "start send b"]);
+      await open("send a");
+      await open("send b");
+      await Promise.all(all);
+      assertEquals(events.slice(2), ["end send a", "end send b", "leave"]);
+    },
+  );
+
+  await t.step("a send waits for the join before it", async () => {
+    const { dispatch, events, open } = gatedDispatcher();
+    const all = [
+      dispatch(JSON.stringify({ type: "join-room", room_id: "r", from: "W" })),
+      dispatch(send("a")),
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assertEquals(events, ["start join r"]);
+    await open("join r");
+    await open("send a");
+    await Promise.all(all);
+    assertEquals(events, [
+      "start join r",
+      "end join r",
+      "start send a",
+      "end send a",
+    ]);
+  });
+
+  await t.step("a refused send answers after the sends before it", async () => {
+    const { dispatch, events, open } = gatedDispatcher();
+    const all = [
+      dispatch(send("a")),
+      dispatch(send("refused")),
+      dispatch(send("c")),
+      dispatch("not json"),
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assertEquals(events, ["start send a", "start send refused"]);
+    await open("send a");
+    await open("send c");
+    await Promise.all(all);
+    assertEquals(events.slice(2), [
+      "end send a",
+      "reply refused",
+      "start send c",
+      "end send c",
+      events.at(-1),
+    ]);
+    assertEquals(
+      events.at(-1)!.startsWith("reply frame is not valid JSON"),
+      true,
+    );
+  });
+});

@@ -1,6 +1,7 @@
 import {
   deepStrictEqual as assertEquals,
   rejects as assertRejects,
+  throws as assertThrows,
 } from "node:assert/strict";
 import { Chat } from "../lib/chat.ts";
 import { ProtocolError } from "../lib/protocol_error.ts";
@@ -148,14 +149,15 @@ Deno.test("Session refuses what the protocol forbids", async (t) => {
   const chat = new Chat({ store: new MemoryStore() });
   const { session } = connect(chat);
 
-  await t.step("send-message to a room not joined", async () => {
-    await assertRejects(
-      session.send({
-        type: "send-message",
-        room_id: "r",
-        from: "W",
-        message: "m",
-      }),
+  await t.step("send-message to a room not joined, at once", async () => {
+    assertThrows(
+      () =>
+        session.send({
+          type: "send-message",
+          room_id: "r",
+          from: "W",
+          message: "m",
+        }),
       new ProtocolError('Cannot send to room "r": join it first', "not_joined"),
     );
     assertEquals(await chat.store.rooms(), []);
