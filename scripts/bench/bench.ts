@@ -1,7 +1,15 @@
 import { type Ceilings, measureCeilings } from "./ceiling.ts";
+import { median } from "./_stats.ts";
 import { type Metric, scenarioMetrics } from "./metrics.ts";
-import { runOnce, type RunResult, type Timing } from "./run_once.ts";
-import type { Scenario } from "./scenarios.ts";
+import {
+  type LoadedServer,
+  loadServer,
+  measureIdle,
+  measureRun,
+  type RunResult,
+  type Timing,
+} from "./measure_run.ts";
+import type { RestScenario, RoundsScenario, Scenario } from "./scenarios.ts";
 import { startServerProcess } from "./server_process.ts";
 import {
   baselineServer,
@@ -46,6 +54,7 @@ export interface BenchReport {
     deno: string;
     v8: string;
     cpus: number;
+    /** The machine's load average (1, 5, 15 minutes) when the run started. */
     loadAverage: number[];
   };
   options: Omit<BenchOptions, "log" | "signal" | "scenarios">;
@@ -55,98 +64,186 @@ export interface BenchReport {
 
 /**
  * Runs every scenario against our server and the baseline, each started
- * afresh for every run, in alternating order (ours first, then baseline
- * first, ...), so that a machine that gets busier does not favour either.
+ * afresh for every run, in alternating order (ours first, then the baseline
+ * first, ...), so that a machine that gets busier favours neither.
  */
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
-  const log = options.log ?? (() => {});
   const started = performance.now();
-  const startedAt = new Date().toISOString();
-  const loadAverage = Deno.loadavg();
-
+  const { log: _, signal: __, scenarios: ___, ...settings } = options;
+  const report: BenchReport = {
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    environment: {
+      deno: Deno.version.deno,
+      v8: Deno.version.v8,
+      cpus: navigator.hardwareConcurrency,
+      loadAverage: Deno.loadavg(),
+    },
+    options: settings,
+    ceilings: { websocket: [], http: [], websocketWorkers: 1, httpWorkers: 1 },
+    scenarios: [],
+  };
+  const log = options.log ?? (() => {});
   const stopped = options.signal ?? new AbortController().signal;
 
-  log("measuring the load generator's ceiling against the sink server");
-  const ceilings = await withTimeLimit(
+  log("measuring the load generator's ceiling against a sink server");
+  report.ceilings = await withTimeLimit(
     options.scenarioLimitMs,
     stopped,
     (signal) =>
       measureCeilings({
-        timing: {
-          ...options.timing,
-          windows: Math.min(options.timing.windows, 2),
-        },
+        timing: { ...options.timing, warmupMs: 500, windows: 2 },
         workers: options.workers,
         httpConcurrency: 32,
         signal,
       }),
   );
 
-  const servers = [ourServer(options.ours), baselineServer()];
-  const scenarios = [];
   for (const scenario of options.scenarios) {
     if (stopped.aborted) break;
-    const workers = scenario.kind === "rest"
-      ? ceilings.httpWorkers
-      : ceilings.websocketWorkers;
-    const runs: RunResult[] = [];
-    const report: ScenarioReport = { scenario, metrics: [], runs };
+    const scenarioReport: ScenarioReport = { scenario, metrics: [], runs: [] };
     try {
-      await withTimeLimit(options.scenarioLimitMs, stopped, async (signal) => {
-        let pacedRate: number | undefined;
-        for (let i = 0; i < options.runsPerServer; i++) {
-          for (const command of i % 2 === 0 ? servers : servers.toReversed()) {
-            log(
-              `${scenario.name}: ${command.name}, run ${
-                i + 1
-              } of ${options.runsPerServer}`,
-            );
-            const run = await runServer(command, (server) =>
-              runOnce(scenario, {
-                server,
-                workers,
-                timing: options.timing,
-                // Both servers get the same paced load: half our maximum.
-                pacedRate: (closedLoopRate) =>
-                  pacedRate ??= command.name === "ours"
-                    ? closedLoopRate / 2
-                    : undefined,
-                signal,
-              }));
-            runs.push(run);
-          }
-        }
-      });
+      await withTimeLimit(
+        options.scenarioLimitMs,
+        stopped,
+        (signal) =>
+          runScenario(scenario, scenarioReport.runs, {
+            ...options,
+            ceilings: report.ceilings,
+            log,
+            signal,
+          }),
+      );
     } catch (error) {
-      report.error = (error as Error).message;
-      log(`${scenario.name}: stopped: ${report.error}`);
+      scenarioReport.error = (error as Error).message;
+      log(`${scenario.name}: stopped: ${scenarioReport.error}`);
     }
-    report.metrics = scenarioMetrics(scenario, runs);
-    scenarios.push(report);
+    scenarioReport.metrics = scenarioMetrics(scenario, scenarioReport.runs);
+    report.scenarios.push(scenarioReport);
   }
-
-  const { log: _, signal: __, scenarios: ___, ...settings } = options;
-  return {
-    startedAt,
-    durationMs: performance.now() - started,
-    environment: {
-      deno: Deno.version.deno,
-      v8: Deno.version.v8,
-      cpus: navigator.hardwareConcurrency,
-      loadAverage,
-    },
-    options: settings,
-    ceilings,
-    scenarios,
-  };
+  report.durationMs = performance.now() - started;
+  return report;
 }
 
-async function runServer<T>(
-  command: ServerCommand,
-  use: (server: Awaited<ReturnType<typeof startServerProcess>>) => Promise<T>,
-): Promise<T> {
-  await using server = await startServerProcess(command);
-  return await use(server);
+/** What {@linkcode runScenario} needs besides its scenario. */
+interface ScenarioContext extends BenchOptions {
+  ceilings: Ceilings;
+  log: (line: string) => void;
+  signal: AbortSignal;
+}
+
+/**
+ * Runs one scenario against both servers, pushing each run's result. Both
+ * servers are started and loaded with their clients once, then measured in
+ * turn; only idle runs start a fresh server each, as memory is what they
+ * measure.
+ */
+async function runScenario(
+  scenario: Scenario,
+  runs: RunResult[],
+  context: ScenarioContext,
+): Promise<void> {
+  const { runsPerServer, timing, signal } = context;
+  const commands = [ourServer(context.ours), baselineServer()];
+  const inTurn = <T>(items: T[], run: number) =>
+    run % 2 === 1 ? items : items.toReversed();
+  function logRun(
+    name: string,
+    run: number,
+    result: RunResult,
+    started: number,
+  ): void {
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    context.log(
+      `${scenario.name}: ${name} run ${run} of ${runsPerServer}: ${
+        describe(scenario, result)
+      } (${seconds} s)`,
+    );
+  }
+
+  if (scenario.kind === "idle") {
+    const workers = context.ceilings.websocketWorkers;
+    for (let run = 1; run <= runsPerServer; run++) {
+      for (const command of inTurn(commands, run)) {
+        const started = performance.now();
+        await using server = await startServerProcess(command);
+        const result = await measureIdle(scenario, server, {
+          workers,
+          timing,
+          signal,
+        });
+        runs.push(result);
+        logRun(command.name, run, result, started);
+      }
+    }
+    return;
+  }
+
+  const workers = scenario.kind === "rest"
+    ? context.ceilings.httpWorkers
+    : context.ceilings.websocketWorkers;
+  context.log(
+    `${scenario.name}: starting both servers and connecting their clients`,
+  );
+  await using servers = await startLoaded(commands, scenario, workers);
+  // Both servers get the same paced load: half of our first measured rate.
+  let pacedRate: number | undefined;
+  for (let run = 1; run <= runsPerServer; run++) {
+    for (const loaded of inTurn(servers.loaded, run)) {
+      const started = performance.now();
+      const result = await measureRun(scenario, loaded, {
+        timing,
+        pacedRate: (rate) =>
+          pacedRate ??= loaded.server.name === "ours" ? rate / 2 : undefined,
+        signal,
+      });
+      runs.push(result);
+      logRun(loaded.server.name, run, result, started);
+    }
+  }
+}
+
+/** Starts the servers and loads them with their clients, side by side. */
+async function startLoaded(
+  commands: ServerCommand[],
+  scenario: RoundsScenario | RestScenario,
+  workers: number,
+): Promise<{ loaded: LoadedServer[] } & AsyncDisposable> {
+  const settled = await Promise.allSettled(commands.map(async (command) => {
+    const server = await startServerProcess(command);
+    try {
+      return await loadServer(server, scenario, workers);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+  }));
+  const loaded = settled.flatMap((result) =>
+    result.status === "fulfilled" ? [result.value] : []
+  );
+  const dispose = () =>
+    Promise.all(loaded.map((server) => server[Symbol.asyncDispose]())).then(
+      () => {},
+    );
+  const failed = settled.find((result) => result.status === "rejected");
+  if (failed) {
+    await dispose();
+    throw failed.reason;
+  }
+  return { loaded, [Symbol.asyncDispose]: dispose };
+}
+
+/** A run's main figure, for the progress log. */
+function describe(scenario: Scenario, run: RunResult): string {
+  if (run.idle) {
+    return `${
+      (run.idle.bytesPerConnection / 1024).toFixed(1)
+    } KiB per connection`;
+  }
+  const rate = Math.round(median(run.load?.rates ?? [])).toLocaleString(
+    "en-US",
+  );
+  return `${rate} ${scenario.kind === "rest" ? "requests" : "frames"}/s`;
 }
 
 /** Runs `task` with a signal that aborts after `ms`, or with `outer`. */

@@ -85,13 +85,14 @@ export async function measureCeilings(
   }
 
   async function http(workers: number): Promise<Ceiling> {
-    const load = await HttpLoad.start({
+    const load = await HttpLoad.open({
       url: `http://127.0.0.1:${sink.port}`,
       concurrency: options.httpConcurrency,
       rooms: 1,
       workers,
     });
     try {
+      await load.start();
       const measured = await measureWindows(load, sink.pid, timing, signal);
       return {
         workers,

@@ -1,20 +1,7 @@
 import { startWorkers, type WorkerRpc } from "./_worker_rpc.ts";
 import type { WorkerSnapshot } from "./ws_load.ts";
 
-/** A command to a REST load worker. */
-export type HttpCommand =
-  | {
-    kind: "start";
-    url: string;
-    concurrency: number;
-    rooms: number;
-    firstClient: number;
-  }
-  | { kind: "reset" }
-  | { kind: "snapshot" }
-  | { kind: "stop" };
-
-/** Options of {@linkcode HttpLoad.start}. */
+/** Options of {@linkcode HttpLoad.open}. */
 export interface HttpLoadOptions {
   /** The server's HTTP URL. */
   url: string;
@@ -25,6 +12,21 @@ export interface HttpLoadOptions {
   /** How many worker threads share the loops. */
   workers: number;
 }
+
+/** A command to a REST load worker. */
+export type HttpCommand =
+  | {
+    kind: "open";
+    url: string;
+    rooms: number;
+    /** The number in the `from` of its first loop. */
+    firstClient: number;
+    loops: number;
+  }
+  | { kind: "start" }
+  | { kind: "stop" }
+  | { kind: "snapshot" }
+  | { kind: "close" };
 
 const CALL_TIMEOUT_MS = 10_000;
 
@@ -42,20 +44,20 @@ export class HttpLoad {
     this.#threads = started.threads;
   }
 
-  /** Starts the workers and their request loops. */
-  static async start(options: HttpLoadOptions): Promise<HttpLoad> {
-    const count = options.workers;
+  /** Starts the worker threads, ready to send. */
+  static async open(options: HttpLoadOptions): Promise<HttpLoad> {
+    const { url, rooms, concurrency, workers } = options;
     const load = new HttpLoad(
-      startWorkers(new URL("./http_worker.ts", import.meta.url), count),
+      startWorkers(new URL("./http_worker.ts", import.meta.url), workers),
     );
-    const perWorker = Math.ceil(options.concurrency / count);
+    const perWorker = Math.ceil(concurrency / workers);
     try {
       await load.#all((w) => ({
-        kind: "start",
-        url: options.url,
-        concurrency: Math.min(perWorker, options.concurrency - w * perWorker),
-        rooms: options.rooms,
+        kind: "open",
+        url,
+        rooms,
         firstClient: w * perWorker,
+        loops: Math.min(perWorker, concurrency - w * perWorker),
       }));
     } catch (error) {
       await load.close();
@@ -64,12 +66,17 @@ export class HttpLoad {
     return load;
   }
 
-  /** Zeroes the request counters. */
-  async reset(): Promise<void> {
-    await this.#all(() => ({ kind: "reset" }));
+  /** Starts the request loops. */
+  async start(): Promise<void> {
+    await this.#all(() => ({ kind: "start" }));
   }
 
-  /** Every worker's counters: `received` counts completed requests. */
+  /** Stops the loops once their requests are answered. */
+  async stop(): Promise<void> {
+    await this.#all(() => ({ kind: "stop" }));
+  }
+
+  /** Every worker's counters: `received` counts answered requests. */
   async snapshot(): Promise<WorkerSnapshot[]> {
     return await this.#all(() => ({ kind: "snapshot" })) as WorkerSnapshot[];
   }
@@ -79,10 +86,10 @@ export class HttpLoad {
     return this.#threads();
   }
 
-  /** Lets every loop finish its request (for at most 5 s), then stops. */
+  /** Stops the loops (for at most 5 s) and the workers. */
   async close(): Promise<void> {
     try {
-      await this.#all(() => ({ kind: "stop" }), 5000);
+      await this.#all(() => ({ kind: "close" }), 5000);
     } catch {
       // Terminating the workers drops their connections anyway.
     } finally {

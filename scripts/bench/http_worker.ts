@@ -1,7 +1,7 @@
 /**
- * One thread of the REST load generator: `concurrency` loops, each with its
- * own keep-alive connection, alternating `POST /send` and `GET /rooms` as
- * fast as the answers come.
+ * One thread of the REST load generator: `concurrency` loops, each waiting
+ * for its answer before the next request, alternating `POST /send` and
+ * `GET /rooms` over keep-alive connections.
  *
  * @module
  */
@@ -9,33 +9,28 @@ import { answerCalls } from "./_worker_rpc.ts";
 import type { HttpCommand } from "./http_load.ts";
 import type { WorkerSnapshot } from "./ws_load.ts";
 
+let settings: Extract<HttpCommand, { kind: "open" }>;
+let client: Deno.HttpClient | undefined;
 let running = false;
 let loops: Promise<void>[] = [];
-let client: Deno.HttpClient | undefined;
 let completed = 0;
 let latencies: number[] = [];
 let errors = 0;
 let firstError: string | undefined;
 
-function fail(message: string): void {
-  errors++;
-  firstError ??= message;
-}
-
-async function loop(
-  client: Deno.HttpClient,
-  url: string,
-  room: string,
-  name: string,
-  postFirst: boolean,
-): Promise<void> {
+async function loop(client: Deno.HttpClient, index: number): Promise<void> {
+  const { url, rooms, firstClient } = settings;
   const send = {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ room_id: room, from: name, message: "hello" }),
+    body: JSON.stringify({
+      room_id: `room-${index % rooms}`,
+      from: `client-${firstClient + index}`,
+      message: "hello",
+    }),
     client,
   };
-  let post = postFirst;
+  let post = index % 2 === 0;
   while (running) {
     const start = performance.now();
     try {
@@ -44,10 +39,14 @@ async function loop(
         : await fetch(`${url}/rooms`, { client });
       await response.arrayBuffer();
       if (!response.ok) {
-        fail(`${post ? "POST /send" : "GET /rooms"}: ${response.status}`);
+        errors++;
+        firstError ??= `${
+          post ? "POST /send" : "GET /rooms"
+        }: ${response.status}`;
       }
     } catch (error) {
-      fail((error as Error).message);
+      errors++;
+      firstError ??= (error as Error).message;
       return;
     }
     latencies.push(performance.now() - start);
@@ -56,25 +55,27 @@ async function loop(
   }
 }
 
+async function stop(): Promise<void> {
+  running = false;
+  await Promise.all(loops);
+  loops = [];
+}
+
 answerCalls<HttpCommand, WorkerSnapshot | void>(async (command) => {
   switch (command.kind) {
-    case "start": {
-      running = true;
+    case "open":
+      settings = command;
       client = Deno.createHttpClient({});
-      loops = Array.from({ length: command.concurrency }, (_, i) =>
-        loop(
-          client!,
-          command.url,
-          `room-${i % command.rooms}`,
-          `client-${command.firstClient + i}`,
-          i % 2 === 0,
-        ));
       return;
-    }
-    case "reset":
-      completed = 0;
-      latencies = [];
+    case "start":
+      running = true;
+      loops = Array.from(
+        { length: settings.loops },
+        (_, i) => loop(client!, i),
+      );
       return;
+    case "stop":
+      return await stop();
     case "snapshot": {
       const taken = {
         received: completed,
@@ -86,9 +87,8 @@ answerCalls<HttpCommand, WorkerSnapshot | void>(async (command) => {
       latencies = [];
       return taken;
     }
-    case "stop":
-      running = false;
-      await Promise.all(loops);
+    case "close":
+      await stop();
       client?.close();
       return;
   }

@@ -153,7 +153,10 @@ async function main(): Promise<void> {
   try {
     report = await runBench({
       ...request.bench,
-      log: (line) => console.error(`bench: ${line}`),
+      log: (line) => {
+        const seconds = (performance.now() / 1000).toFixed(1).padStart(5);
+        console.error(`bench ${seconds} s: ${line}`);
+      },
       signal: interrupt.signal,
     });
   } finally {

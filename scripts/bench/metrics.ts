@@ -6,7 +6,7 @@
  */
 import { SATURATED } from "./ceiling.ts";
 import { median } from "./_stats.ts";
-import { type Figures, type RunResult } from "./run_once.ts";
+import { type Figures, type RunResult } from "./measure_run.ts";
 import { summarizeLatency } from "./measure.ts";
 import type { Scenario } from "./scenarios.ts";
 
@@ -151,9 +151,9 @@ export function scenarioMetrics(
 }
 
 /**
- * Whether a server's figure was set by the load generator: in most of its
- * runs, the busiest load generator thread was saturated, and more so than
- * the server's.
+ * Whether a server's figure was set by the load generator: in at least half
+ * of its runs, the busiest load generator thread was saturated, and more so
+ * than the server's.
  */
 function isClientLimited(figures: (Figures | undefined)[]): boolean {
   const verdicts = figures.flatMap((figure) =>
@@ -164,5 +164,6 @@ function isClientLimited(figures: (Figures | undefined)[]): boolean {
       ]
       : []
   );
-  return verdicts.filter(Boolean).length * 2 > verdicts.length;
+  return verdicts.length > 0 &&
+    verdicts.filter(Boolean).length * 2 >= verdicts.length;
 }

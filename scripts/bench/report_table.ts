@@ -113,14 +113,15 @@ export function renderTable(report: BenchReport): string {
 
   lines.push(
     "",
-    `ratio = ours / baseline. Each server ran ${options.runsPerServer} times per scenario, in alternating order, ` +
-      "started afresh each time.",
-    `Rates: median of ${timing.windows} windows of ${timing.windowMs} ms per run, after ${timing.warmupMs} ms of warm-up. ` +
-      "Latencies: send to receipt, every run's samples pooled.",
-    "Closed-loop latency includes the wait behind the rest of the round; paced latency is at half our maximum rate.",
+    `ratio = ours / baseline. Both servers ran side by side, each measured ${options.runsPerServer} times per scenario,`,
+    "in turns (ours first, then the baseline first, ...); idle started a fresh server for each run.",
+    `Rates: median of ${timing.windows} windows of ${timing.windowMs} ms per run, after ${timing.warmupMs} ms of warm-up.`,
+    "Latency: from send to receipt, the samples of every run pooled. In a closed loop it includes the wait",
+    "behind the rest of the round; paced, the load is half of our first measured rate, the same for both.",
     "demand: the share of the time a thread was running or waiting for a CPU; near 100% it is the bottleneck.",
-    "client-limited: the load generator's busiest thread had a demand >= 90% and above the server's, so that",
-    "rate is the load generator's; server CPU per frame still compares the servers fairly.",
+    "client-limited: the load generator's busiest thread had a demand >= 90% and above the server's in at",
+    "least half the runs, so that rate is partly the load generator's. Server CPU per frame compares the",
+    "servers even then, and even when other programs share the CPU.",
     ...notes,
   );
   return lines.join("\n");
