@@ -104,3 +104,6 @@ Deno.serve(
       ? acceptWebSocket(request)
       : handleHttp(request),
 );
+
+// Exit normally on SIGTERM, so that `--cpu-prof` can write its profile.
+Deno.addSignalListener("SIGTERM", () => Deno.exit(0));

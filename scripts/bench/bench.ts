@@ -11,12 +11,7 @@ import {
 } from "./measure_run.ts";
 import type { RestScenario, RoundsScenario, Scenario } from "./scenarios.ts";
 import { startServerProcess } from "./server_process.ts";
-import {
-  baselineServer,
-  ourServer,
-  type OurServerOptions,
-  type ServerCommand,
-} from "./servers.ts";
+import { baselineServer, ourServer, type ServerCommand } from "./servers.ts";
 
 /** Options of {@linkcode runBench}. */
 export interface BenchOptions {
@@ -25,8 +20,10 @@ export interface BenchOptions {
   timing: Timing;
   /** Runs of each server per scenario, alternating which one goes first. */
   runsPerServer: number;
-  /** How our server is started: extra server and `deno run` flags. */
-  ours?: OurServerOptions;
+  /** Extra flags for our server, e.g. `["--db", "bench.db"]`. */
+  serverArgs?: string[] | undefined;
+  /** Write each server's CPU profile into `<profileDir>/<server>/`. */
+  profileDir?: string | undefined;
   /** Load generator threads; by default chosen from its measured ceiling. */
   workers?: number | undefined;
   /** Hard time limit of each scenario, all its runs included, in ms. */
@@ -144,7 +141,11 @@ async function runScenario(
   context: ScenarioContext,
 ): Promise<void> {
   const { runsPerServer, timing, signal } = context;
-  const commands = [ourServer(context.ours), baselineServer()];
+  const { serverArgs, profileDir } = context;
+  const commands = [
+    ourServer({ serverArgs, profileDir: profileDir && `${profileDir}/ours` }),
+    baselineServer({ profileDir: profileDir && `${profileDir}/baseline` }),
+  ];
   const inTurn = <T>(items: T[], run: number) =>
     run % 2 === 1 ? items : items.toReversed();
   function logRun(

@@ -7,7 +7,7 @@
  * deno task bench                  # every scenario, under 3 minutes
  * deno task bench room16 --quick   # one scenario, one run per server
  * deno task bench rooms --server-args="--join-history 10"
- * deno task bench room16 --profile # and CPU profiles of our server
+ * deno task bench room16 --profile # and CPU profiles of both servers
  * ```
  *
  * It runs with `--allow-all` because Deno lets only that read `/proc`, where
@@ -35,7 +35,7 @@ Options:
   --max-clients <n>   at most n clients per scenario (fewer rooms, members)
   --workers <n>       load generator threads (default: from its ceiling)
   --server-args <a>   extra flags for our server, e.g. "--db bench.db"
-  --profile           write CPU profiles of our server to <out>/profile
+  --profile           write CPU profiles of both servers to <out>/profile
   --out <dir>         where the results go (default bench-results)
   --json              print the JSON report to stdout, write no files
   -h, --help          show this help`;
@@ -105,12 +105,8 @@ function parseRequest(args: string[]): Request {
       workers: workers === undefined
         ? undefined
         : positive(workers, 1, "--workers"),
-      ours: {
-        serverArgs: values["server-args"].split(/\s+/).filter(Boolean),
-        denoFlags: values.profile
-          ? [`--cpu-prof-dir=${values.out}/profile`, "--cpu-prof-md"]
-          : [],
-      },
+      serverArgs: values["server-args"].split(/\s+/).filter(Boolean),
+      profileDir: values.profile ? `${values.out}/profile` : undefined,
       scenarioLimitMs: 60_000,
     },
   };
@@ -169,8 +165,10 @@ async function main(): Promise<void> {
   console.log(table);
   const files = await writeResults(report, table, request.out);
   console.log(`\nWrote ${files.join(", ")}`);
-  if (request.bench.ours?.denoFlags?.length) {
-    console.log(`CPU profiles of our server: ${request.out}/profile`);
+  if (request.bench.profileDir) {
+    console.log(
+      `CPU profiles (and .md summaries): ${request.bench.profileDir}/`,
+    );
   }
 }
 

@@ -14,19 +14,19 @@ export interface ServerCommand {
   args: string[];
 }
 
-/** Options of {@linkcode ourServer}. */
-export interface OurServerOptions {
+/** Options of {@linkcode ourServer} and {@linkcode baselineServer}. */
+export interface ServerOptions {
   /**
-   * Extra server flags, appended to the command line (e.g. `--db bench.db`
-   * once there is a SQLite store).
+   * Extra server flags, appended to our server's command line (e.g.
+   * `--db bench.db` once there is a SQLite store).
    * @default {[]}
    */
-  serverArgs?: string[];
+  serverArgs?: string[] | undefined;
   /**
-   * Extra `deno run` flags, such as `--cpu-prof-dir=<dir>` to profile it.
-   * @default {[]}
+   * Write a CPU profile, and a Markdown summary of it, into this directory
+   * when the server exits.
    */
-  denoFlags?: string[];
+  profileDir?: string | undefined;
 }
 
 /** Where every server listens: loopback, on a port the kernel picks. */
@@ -36,18 +36,22 @@ function script(path: string): string {
   return new URL(path, import.meta.url).href;
 }
 
+function profileFlags(dir: string | undefined): string[] {
+  return dir === undefined ? [] : [`--cpu-prof-dir=${dir}`, "--cpu-prof-md"];
+}
+
 /**
  * Our chat server, `main.ts`, with the permissions of `deno task start`.
  * A store on disk will need `--allow-read`/`--allow-write` added here.
  */
-export function ourServer(options: OurServerOptions = {}): ServerCommand {
+export function ourServer(options: ServerOptions = {}): ServerCommand {
   return {
     name: "ours",
     args: [
       "run",
       "--allow-net",
       "--allow-env",
-      ...options.denoFlags ?? [],
+      ...profileFlags(options.profileDir),
       script("../../main.ts"),
       ...LISTEN,
       ...options.serverArgs ?? [],
@@ -56,10 +60,16 @@ export function ourServer(options: OurServerOptions = {}): ServerCommand {
 }
 
 /** The smallest Deno server speaking the protocol: the runtime's ceiling. */
-export function baselineServer(): ServerCommand {
+export function baselineServer(options: ServerOptions = {}): ServerCommand {
   return {
     name: "baseline",
-    args: ["run", "--allow-net", script("./baseline_server.ts"), ...LISTEN],
+    args: [
+      "run",
+      "--allow-net",
+      ...profileFlags(options.profileDir),
+      script("./baseline_server.ts"),
+      ...LISTEN,
+    ],
   };
 }
 
