@@ -41,55 +41,64 @@ export async function startServerProcess(
   }).spawn();
   const stderrDone = forwardLines(child.stderr, `[${command.name}] `);
   const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-
+  let stdoutDone = Promise.resolve();
   let stopping: Promise<void> | undefined;
-  async function stop(): Promise<void> {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* already exited */ }
-    let timer;
-    const killed = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* exited meanwhile */ }
-        resolve();
-      }, STOP_GRACE_MS);
-    });
-    await Promise.race([child.status, killed]);
-    clearTimeout(timer);
-    await child.status;
-    await Promise.all([stdoutDone, stderrDone]);
-  }
+  const stop = () =>
+    stopping ??= terminate(child).then(() =>
+      Promise.all([stdoutDone, stderrDone]).then(() => {})
+    );
 
-  let stdoutDone: Promise<void> = Promise.resolve();
+  let port;
   try {
-    const port = await readPort(stdout, options.timeoutMs ?? 15_000);
-    stdoutDone = drain(stdout);
-    return {
-      name: command.name,
-      pid: child.pid,
-      port,
-      stop: () => stopping ??= stop(),
-      [Symbol.asyncDispose]: () => stopping ??= stop(),
-    };
+    port = await readPort(stdout, options.timeoutMs ?? 15_000);
   } catch (error) {
     stdoutDone = stdout.cancel();
-    await (stopping ??= stop());
+    await stop();
     throw new Error(
       `${command.name} server did not start: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
+  if (port === undefined) {
+    const { code } = await child.status;
+    await stop();
+    throw new Error(
+      `${command.name} server exited with code ${code} before it listened`,
+    );
+  }
+  stdoutDone = drain(stdout);
+  return {
+    name: command.name,
+    pid: child.pid,
+    port,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
 }
 
-/** Reads stdout until the listening line, within `timeoutMs`. */
+/** Sends SIGTERM, then SIGKILL if the process still runs after a grace time. */
+async function terminate(child: Deno.ChildProcess): Promise<void> {
+  const signal = (name: Deno.Signal) => {
+    try {
+      child.kill(name);
+    } catch {
+      // It has exited already.
+    }
+  };
+  signal("SIGTERM");
+  const timer = setTimeout(() => signal("SIGKILL"), STOP_GRACE_MS);
+  await child.status;
+  clearTimeout(timer);
+}
+
+/**
+ * Reads stdout until the listening line and returns the port in it, or
+ * `undefined` if the process closed its stdout (exited) first.
+ */
 async function readPort(
   stdout: ReadableStreamDefaultReader<string>,
   timeoutMs: number,
-): Promise<number> {
+): Promise<number | undefined> {
   let text = "";
   let timer;
   const timeout = new Promise<never>((_, reject) => {
@@ -101,7 +110,7 @@ async function readPort(
   try {
     for (;;) {
       const { value, done } = await Promise.race([stdout.read(), timeout]);
-      if (done) throw new Error(`it exited first; it printed: ${text}`);
+      if (done) return undefined;
       text += value;
       const match = LISTENING.exec(text);
       if (match) return Number(match[2]);
