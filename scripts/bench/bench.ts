@@ -55,6 +55,8 @@ export interface BenchReport {
     loadAverage: number[];
   };
   options: Omit<BenchOptions, "log" | "signal" | "scenarios">;
+  /** The flags our server ran with, the bench's settings included. */
+  ourFlags: string[];
   ceilings: Ceilings;
   scenarios: ScenarioReport[];
 }
@@ -77,6 +79,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       loadAverage: Deno.loadavg(),
     },
     options: settings,
+    ourFlags: [],
     ceilings: { websocket: [], http: [], websocketWorkers: 1, httpWorkers: 1 },
     scenarios: [],
   };
@@ -96,6 +99,16 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       }),
   );
 
+  const { serverArgs, profileDir } = options;
+  const commands = [
+    await ourServer({
+      serverArgs,
+      profileDir: profileDir && `${profileDir}/ours`,
+    }),
+    baselineServer({ profileDir: profileDir && `${profileDir}/baseline` }),
+  ];
+  report.ourFlags = commands[0]!.serverFlags;
+
   for (const scenario of options.scenarios) {
     if (stopped.aborted) break;
     const scenarioReport: ScenarioReport = { scenario, metrics: [], runs: [] };
@@ -107,6 +120,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           runScenario(scenario, scenarioReport.runs, {
             ...options,
             ceilings: report.ceilings,
+            commands,
             log,
             signal,
           }),
@@ -125,6 +139,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 /** What {@linkcode runScenario} needs besides its scenario. */
 interface ScenarioContext extends BenchOptions {
   ceilings: Ceilings;
+  /** How to start our server and the baseline. */
+  commands: ServerCommand[];
   log: (line: string) => void;
   signal: AbortSignal;
 }
@@ -141,11 +157,7 @@ async function runScenario(
   context: ScenarioContext,
 ): Promise<void> {
   const { runsPerServer, timing, signal } = context;
-  const { serverArgs, profileDir } = context;
-  const commands = [
-    ourServer({ serverArgs, profileDir: profileDir && `${profileDir}/ours` }),
-    baselineServer({ profileDir: profileDir && `${profileDir}/baseline` }),
-  ];
+  const { commands } = context;
   const inTurn = <T>(items: T[], run: number) =>
     run % 2 === 1 ? items : items.toReversed();
   function logRun(

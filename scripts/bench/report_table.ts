@@ -55,7 +55,7 @@ export function renderTable(report: BenchReport): string {
     `load average ${
       environment.loadAverage[0]?.toFixed(2)
     } at the start, took ${formatNumber(report.durationMs / 1000)} s`,
-    `Our server: main.ts ${options.serverArgs?.join(" ") ?? ""}`.trimEnd(),
+    `Our server: main.ts ${report.ourFlags.join(" ")}`,
     "",
     "Load generator ceiling, against a sink server that only answers:",
     ceilingLine(

@@ -1,6 +1,6 @@
 /**
- * How the bench starts each server: every flag it passes lives here, so a
- * new server option (a store, a rate limit to switch off) is added in one
+ * How the bench starts each server. Every flag it passes lives here, so a
+ * new server option (a store to choose, a limit to lift) is added in one
  * place.
  *
  * @module
@@ -12,25 +12,54 @@ export interface ServerCommand {
   name: string;
   /** Arguments after `deno`; the server must print `listening on host:port`. */
   args: string[];
+  /** The flags after the script, for the report. */
+  serverFlags: string[];
 }
 
 /** Options of {@linkcode ourServer} and {@linkcode baselineServer}. */
 export interface ServerOptions {
   /**
-   * Extra server flags, appended to our server's command line (e.g.
-   * `--db bench.db` once there is a SQLite store).
+   * Extra flags for our server, after the bench's own settings, which they
+   * override (e.g. `--db bench.db` for the SQLite store).
    * @default {[]}
    */
   serverArgs?: string[] | undefined;
-  /**
-   * Write a CPU profile, and a Markdown summary of it, into this directory
-   * when the server exits.
-   */
+  /** Write a CPU profile, and a Markdown summary of it, into this directory. */
   profileDir?: string | undefined;
 }
 
+/**
+ * Settings of our server that would distort a benchmark, and the values the
+ * bench gives them. Each is passed only if the server has it (its `--help`
+ * lists the flag), so the bench runs against older and newer servers alike.
+ */
+export const BENCH_SETTINGS: readonly {
+  flag: string;
+  value: string;
+  why: string;
+}[] = [
+  {
+    flag: "--db",
+    value: ":memory:",
+    why: "the in-memory store, unless --server-args names a database file",
+  },
+  {
+    flag: "--rate-limit",
+    value: "0",
+    why: "the load generator sends far faster than any person may",
+  },
+];
+
 /** Where every server listens: loopback, on a port the kernel picks. */
 const LISTEN = ["--host", "127.0.0.1", "--port", "0"];
+/** The permissions of `deno task start` (read and write: a store on disk). */
+const OUR_PERMISSIONS = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+];
+const OUR_SCRIPT = new URL("../../main.ts", import.meta.url).href;
 
 function script(path: string): string {
   return new URL(path, import.meta.url).href;
@@ -40,22 +69,33 @@ function profileFlags(dir: string | undefined): string[] {
   return dir === undefined ? [] : [`--cpu-prof-dir=${dir}`, "--cpu-prof-md"];
 }
 
-/**
- * Our chat server, `main.ts`, with the permissions of `deno task start`.
- * A store on disk will need `--allow-read`/`--allow-write` added here.
- */
-export function ourServer(options: ServerOptions = {}): ServerCommand {
+/** Our chat server, `main.ts`, with the bench's settings. */
+export async function ourServer(
+  options: ServerOptions = {},
+): Promise<ServerCommand> {
+  const help = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...OUR_PERMISSIONS, OUR_SCRIPT, "--help"],
+    stdin: "null",
+    stderr: "inherit",
+    signal: AbortSignal.timeout(15_000),
+  }).output();
+  const known = new TextDecoder().decode(help.stdout);
+  const serverFlags = [
+    ...LISTEN,
+    ...BENCH_SETTINGS.filter(({ flag }) => known.includes(`${flag} `))
+      .flatMap(({ flag, value }) => [flag, value]),
+    ...options.serverArgs ?? [],
+  ];
   return {
     name: "ours",
     args: [
       "run",
-      "--allow-net",
-      "--allow-env",
+      ...OUR_PERMISSIONS,
       ...profileFlags(options.profileDir),
-      script("../../main.ts"),
-      ...LISTEN,
-      ...options.serverArgs ?? [],
+      OUR_SCRIPT,
+      ...serverFlags,
     ],
+    serverFlags,
   };
 }
 
@@ -70,6 +110,7 @@ export function baselineServer(options: ServerOptions = {}): ServerCommand {
       script("./baseline_server.ts"),
       ...LISTEN,
     ],
+    serverFlags: LISTEN,
   };
 }
 
@@ -78,5 +119,6 @@ export function sinkServer(): ServerCommand {
   return {
     name: "sink",
     args: ["run", "--allow-net", script("./sink_server.ts"), ...LISTEN],
+    serverFlags: LISTEN,
   };
 }
