@@ -26,22 +26,6 @@ export function readThreadTimes(pid: number, tid = pid): ThreadTimes {
   return { runNs, waitNs };
 }
 
-/** The ids of a process's threads whose name starts with `prefix`. */
-export function threadIds(pid: number, prefix: string): number[] {
-  const ids = [];
-  for (const entry of Deno.readDirSync(`/proc/${pid}/task`)) {
-    let name;
-    try {
-      name = Deno.readTextFileSync(`/proc/${pid}/task/${entry.name}/comm`);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue; // it just ended
-      throw error;
-    }
-    if (name.startsWith(prefix)) ids.push(Number(entry.name));
-  }
-  return ids;
-}
-
 /** How much a thread ran over an interval. */
 export interface ThreadLoad {
   /** CPU time, in nanoseconds. */

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { threadIds } from "./_proc.ts";
 
+/** A message between the threads; `body` undefined asks for the thread id. */
 interface Envelope<T> {
   id: number;
   body?: T;
@@ -16,17 +16,17 @@ interface Envelope<T> {
 export class WorkerRpc<Command, Reply> {
   #worker: Worker;
   #nextId = 0;
-  #pending = new Map<number, PromiseWithResolvers<Reply>>();
+  #pending = new Map<number, PromiseWithResolvers<unknown>>();
 
   /** Starts the worker module at `url`. */
   constructor(url: URL) {
     this.#worker = new Worker(url, { type: "module" });
-    this.#worker.onmessage = (event: MessageEvent<Envelope<Reply>>) => {
+    this.#worker.onmessage = (event: MessageEvent<Envelope<unknown>>) => {
       const { id, body, error } = event.data;
       const pending = this.#pending.get(id);
       this.#pending.delete(id);
       if (error !== undefined) pending?.reject(new Error(error));
-      else pending?.resolve(body!);
+      else pending?.resolve(body);
     };
     this.#worker.onerror = (event) => {
       event.preventDefault();
@@ -35,22 +35,13 @@ export class WorkerRpc<Command, Reply> {
   }
 
   /** Posts a command and waits for its reply, at most `timeoutMs`. */
-  async call(command: Command, timeoutMs: number): Promise<Reply> {
-    const id = this.#nextId++;
-    const pending = Promise.withResolvers<Reply>();
-    this.#pending.set(id, pending);
-    const timer = setTimeout(() => {
-      this.#pending.delete(id);
-      pending.reject(
-        new Error(`load worker gave no answer in ${timeoutMs} ms`),
-      );
-    }, timeoutMs);
-    this.#worker.postMessage({ id, body: command });
-    try {
-      return await pending.promise;
-    } finally {
-      clearTimeout(timer);
-    }
+  call(command: Command, timeoutMs: number): Promise<Reply> {
+    return this.#post(command, timeoutMs) as Promise<Reply>;
+  }
+
+  /** The id of the worker's thread, to watch how busy it is in `/proc`. */
+  threadId(): Promise<number> {
+    return this.#post(undefined, 10_000) as Promise<number>;
   }
 
   /** Stops the worker at once; calls still waiting fail. */
@@ -59,30 +50,28 @@ export class WorkerRpc<Command, Reply> {
     this.#failAll(new Error("load worker terminated"));
   }
 
+  async #post(body: Command | undefined, timeoutMs: number): Promise<unknown> {
+    const id = this.#nextId++;
+    const pending = Promise.withResolvers<unknown>();
+    this.#pending.set(id, pending);
+    const timer = setTimeout(() => {
+      this.#pending.delete(id);
+      pending.reject(
+        new Error(`load worker gave no answer in ${timeoutMs} ms`),
+      );
+    }, timeoutMs);
+    this.#worker.postMessage({ id, body });
+    try {
+      return await pending.promise;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   #failAll(error: Error): void {
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
   }
-}
-
-/**
- * Starts `count` workers and finds their threads, so that how busy they are
- * can be read from `/proc` (Deno names worker threads `worker-<n>`).
- */
-export function startWorkers<Command, Reply>(
-  url: URL,
-  count: number,
-): { workers: WorkerRpc<Command, Reply>[]; threads: () => number[] } {
-  const before = new Set(threadIds(Deno.pid, "worker-"));
-  const workers = Array.from(
-    { length: count },
-    () => new WorkerRpc<Command, Reply>(url),
-  );
-  return {
-    workers,
-    threads: () =>
-      threadIds(Deno.pid, "worker-").filter((tid) => !before.has(tid)),
-  };
 }
 
 /**
@@ -96,12 +85,15 @@ export function answerCalls<Command, Reply>(
   // thread's types when the whole project is checked at once.
   const scope = self as unknown as {
     onmessage: (event: MessageEvent<Envelope<Command>>) => void;
-    postMessage(message: Envelope<Reply>): void;
+    postMessage(message: Envelope<Reply | number>): void;
   };
   scope.onmessage = async (event) => {
     const { id, body } = event.data;
     try {
-      scope.postMessage({ id, body: await handle(body!) });
+      scope.postMessage({
+        id,
+        body: body === undefined ? ownThreadId() : await handle(body),
+      });
     } catch (error) {
       scope.postMessage({
         id,
@@ -109,4 +101,9 @@ export function answerCalls<Command, Reply>(
       });
     }
   };
+}
+
+/** The calling thread's id: `/proc/thread-self` links to `<pid>/task/<tid>`. */
+function ownThreadId(): number {
+  return Number(Deno.readLinkSync("/proc/thread-self").split("/").at(-1));
 }

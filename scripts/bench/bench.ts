@@ -62,9 +62,10 @@ export interface BenchReport {
 }
 
 /**
- * Runs every scenario against our server and the baseline, each started
- * afresh for every run, in alternating order (ours first, then the baseline
- * first, ...), so that a machine that gets busier favours neither.
+ * Measures the load generator's own ceiling, then runs every scenario
+ * against our server and the baseline, measured in turns (ours first, then
+ * the baseline first, ...), so that a machine that gets busier or quieter
+ * favours neither.
  */
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const started = performance.now();
@@ -156,10 +157,7 @@ async function runScenario(
   runs: RunResult[],
   context: ScenarioContext,
 ): Promise<void> {
-  const { runsPerServer, timing, signal } = context;
-  const { commands } = context;
-  const inTurn = <T>(items: T[], run: number) =>
-    run % 2 === 1 ? items : items.toReversed();
+  const { commands, runsPerServer, timing, signal } = context;
   function logRun(
     name: string,
     run: number,
@@ -204,7 +202,7 @@ async function runScenario(
   for (let run = 1; run <= runsPerServer; run++) {
     for (const loaded of inTurn(servers.loaded, run)) {
       const started = performance.now();
-      const result = await measureRun(scenario, loaded, {
+      const result = await measureRun(loaded, {
         timing,
         pacedRate: (rate) =>
           pacedRate ??= loaded.server.name === "ours" ? rate / 2 : undefined,
@@ -234,10 +232,9 @@ async function startLoaded(
   const loaded = settled.flatMap((result) =>
     result.status === "fulfilled" ? [result.value] : []
   );
-  const dispose = () =>
-    Promise.all(loaded.map((server) => server[Symbol.asyncDispose]())).then(
-      () => {},
-    );
+  async function dispose(): Promise<void> {
+    await Promise.all(loaded.map((server) => server[Symbol.asyncDispose]()));
+  }
   const failed = settled.find((result) => result.status === "rejected");
   if (failed) {
     await dispose();
@@ -246,17 +243,20 @@ async function startLoaded(
   return { loaded, [Symbol.asyncDispose]: dispose };
 }
 
+/** Ours first in odd runs, the baseline first in even ones. */
+function inTurn<T>(servers: T[], run: number): T[] {
+  return run % 2 === 1 ? servers : servers.toReversed();
+}
+
 /** A run's main figure, for the progress log. */
 function describe(scenario: Scenario, run: RunResult): string {
   if (run.idle) {
-    return `${
-      (run.idle.bytesPerConnection / 1024).toFixed(1)
-    } KiB per connection`;
+    const kib = run.idle.bytesPerConnection / 1024;
+    return `${kib.toFixed(1)} KiB per connection`;
   }
-  const rate = Math.round(median(run.load?.rates ?? [])).toLocaleString(
-    "en-US",
-  );
-  return `${rate} ${scenario.kind === "rest" ? "requests" : "frames"}/s`;
+  const rate = Math.round(median(run.load?.rates ?? []));
+  const unit = scenario.kind === "rest" ? "requests/s" : "frames/s";
+  return `${rate.toLocaleString("en-US")} ${unit}`;
 }
 
 /** Runs `task` with a signal that aborts after `ms`, or with `outer`. */

@@ -1,4 +1,4 @@
-import { startWorkers, type WorkerRpc } from "./_worker_rpc.ts";
+import { WorkerRpc } from "./_worker_rpc.ts";
 import type { WorkerSnapshot } from "./ws_load.ts";
 
 /** Options of {@linkcode HttpLoad.open}. */
@@ -33,25 +33,20 @@ const CALL_TIMEOUT_MS = 10_000;
 /** REST clients in worker threads, each loop waiting for its last answer. */
 export class HttpLoad {
   #workers: WorkerRpc<HttpCommand, WorkerSnapshot | void>[];
-  #threads: () => number[];
+  #threads: number[] = [];
 
-  private constructor(
-    started: ReturnType<
-      typeof startWorkers<HttpCommand, WorkerSnapshot | void>
-    >,
-  ) {
-    this.#workers = started.workers;
-    this.#threads = started.threads;
+  private constructor(workers: number) {
+    const url = new URL("./http_worker.ts", import.meta.url);
+    this.#workers = Array.from({ length: workers }, () => new WorkerRpc(url));
   }
 
   /** Starts the worker threads, ready to send. */
   static async open(options: HttpLoadOptions): Promise<HttpLoad> {
     const { url, rooms, concurrency, workers } = options;
-    const load = new HttpLoad(
-      startWorkers(new URL("./http_worker.ts", import.meta.url), workers),
-    );
+    const load = new HttpLoad(workers);
     const perWorker = Math.ceil(concurrency / workers);
     try {
+      load.#threads = await Promise.all(load.#workers.map((w) => w.threadId()));
       await load.#all((w) => ({
         kind: "open",
         url,
@@ -83,7 +78,7 @@ export class HttpLoad {
 
   /** The worker threads' ids, to watch how busy they are. */
   threads(): number[] {
-    return this.#threads();
+    return this.#threads;
   }
 
   /** Stops the loops (for at most 5 s) and the workers. */

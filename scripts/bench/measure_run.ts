@@ -49,10 +49,13 @@ export interface RunResult {
 }
 
 /** A server with a scenario's clients connected, ready for runs. */
-export interface LoadedServer extends AsyncDisposable {
-  server: ServerProcess;
-  load: WsLoad | HttpLoad;
-}
+export type LoadedServer =
+  & AsyncDisposable
+  & { server: ServerProcess }
+  & (
+    | { kind: "rounds"; scenario: RoundsScenario; load: WsLoad }
+    | { kind: "rest"; scenario: RestScenario; load: HttpLoad }
+  );
 
 /** Options of {@linkcode measureRun}. */
 export interface RunOptions {
@@ -82,64 +85,97 @@ function roomClients(scenario: RoundsScenario | IdleScenario): ClientSpec[] {
 
 /**
  * Connects a scenario's clients to a running server; the load stays idle
- * until a run drives it. Disposing it stops the server, then the clients:
- * the other way round, n members leaving a room one by one would make the
- * server send n²/2 `leave-room` frames first.
+ * until a run drives it. Disposing of it stops the server, then the
+ * clients.
  */
 export async function loadServer(
   server: ServerProcess,
   scenario: RoundsScenario | RestScenario,
   workers: number,
 ): Promise<LoadedServer> {
-  const load = scenario.kind === "rest"
-    ? await HttpLoad.open({
+  if (scenario.kind === "rest") {
+    const load = await HttpLoad.open({
       url: `http://127.0.0.1:${server.port}`,
       concurrency: scenario.concurrency,
       rooms: scenario.rooms,
       workers,
-    })
-    : await WsLoad.open({
-      url: `ws://127.0.0.1:${server.port}`,
-      clients: roomClients(scenario),
-      workers,
     });
+    const dispose = () => stopServerFirst(server, load);
+    return {
+      kind: "rest",
+      scenario,
+      load,
+      server,
+      [Symbol.asyncDispose]: dispose,
+    };
+  }
+  const load = await WsLoad.open({
+    url: `ws://127.0.0.1:${server.port}`,
+    clients: roomClients(scenario),
+    workers,
+  });
+  const dispose = () => stopServerFirst(server, load);
   return {
-    server,
+    kind: "rounds",
+    scenario,
     load,
-    async [Symbol.asyncDispose]() {
-      await server.stop();
-      await load.close();
-    },
+    server,
+    [Symbol.asyncDispose]: dispose,
   };
+}
+
+/**
+ * Stops the server, then closes the clients. The other way round, n members
+ * leaving a room one by one would make the server send n²/2 `leave-room`
+ * frames first.
+ */
+async function stopServerFirst(
+  server: ServerProcess,
+  load: { close(): Promise<void> },
+): Promise<void> {
+  await server.stop();
+  await load.close();
 }
 
 /**
  * One run: measures a loaded server under its scenario's load, which runs
  * only for the time of the measurement.
  */
-export async function measureRun(
-  scenario: RoundsScenario | RestScenario,
-  { server, load }: LoadedServer,
+export function measureRun(
+  loaded: LoadedServer,
+  options: RunOptions,
+): Promise<RunResult> {
+  return loaded.kind === "rest"
+    ? measureRequests(loaded.server, loaded.load, options)
+    : measureRounds(loaded.server, loaded.scenario, loaded.load, options);
+}
+
+async function measureRequests(
+  server: ServerProcess,
+  load: HttpLoad,
+  { timing, signal }: RunOptions,
+): Promise<RunResult> {
+  await load.start();
+  try {
+    const requests = await measureWindows(load, server.pid, timing, signal);
+    return {
+      server: server.name,
+      rssBytes: readRssBytes(server.pid),
+      load: withLatency(requests),
+    };
+  } finally {
+    await load.stop();
+  }
+}
+
+/** Closed-loop rounds, then, if the scenario asks for it, a paced phase. */
+async function measureRounds(
+  server: ServerProcess,
+  scenario: RoundsScenario,
+  load: WsLoad,
   options: RunOptions,
 ): Promise<RunResult> {
   const { timing, signal } = options;
-  if (load instanceof HttpLoad) {
-    await load.start();
-    try {
-      const requests = await measureWindows(load, server.pid, timing, signal);
-      return {
-        server: server.name,
-        rssBytes: readRssBytes(server.pid),
-        load: withLatency(requests),
-      };
-    } finally {
-      await load.stop();
-    }
-  }
-  if (scenario.kind !== "rounds") {
-    throw new TypeError("a WebSocket load needs a rounds scenario");
-  }
-
   await load.reset(SAMPLE_EVERY.closedLoop);
   const closedLoop = await whileDriving(
     async (signal) => {
@@ -155,22 +191,22 @@ export async function measureRun(
   };
   const pacedRate = scenario.paced &&
     options.pacedRate?.(median(closedLoop.rates));
-  if (pacedRate) {
-    // Every message reaches every member of its room.
-    const messagesPerSecond = pacedRate / scenario.membersPerRoom;
-    const senders = scenario.rooms * scenario.sendersPerRoom;
-    await load.reset(SAMPLE_EVERY.paced);
-    await load.pace((1000 * senders) / messagesPerSecond);
-    try {
-      const paced = await measureWindows(load, server.pid, {
-        ...timing,
-        warmupMs: timing.warmupMs / 2,
-        windows: timing.pacedWindows,
-      }, signal);
-      result.paced = { ...withLatency(paced), offeredRate: pacedRate };
-    } finally {
-      await load.stopPacing();
-    }
+  if (!pacedRate) return result;
+
+  // Every message reaches every member of its room.
+  const messagesPerSecond = pacedRate / scenario.membersPerRoom;
+  const senders = scenario.rooms * scenario.sendersPerRoom;
+  await load.reset(SAMPLE_EVERY.paced);
+  await load.pace((1000 * senders) / messagesPerSecond);
+  try {
+    const paced = await measureWindows(load, server.pid, {
+      ...timing,
+      warmupMs: timing.warmupMs / 2,
+      windows: timing.pacedWindows,
+    }, signal);
+    result.paced = { ...withLatency(paced), offeredRate: pacedRate };
+  } finally {
+    await load.stopPacing();
   }
   return result;
 }
@@ -208,8 +244,7 @@ export async function measureIdle(
       },
     };
   } finally {
-    await server.stop(); // first, for the reason given at loadServer()
-    await load.close();
+    await stopServerFirst(server, load);
   }
 }
 

@@ -6,8 +6,8 @@
  */
 import { SATURATED } from "./ceiling.ts";
 import { median } from "./_stats.ts";
-import { type Figures, type RunResult } from "./measure_run.ts";
 import { summarizeLatency } from "./measure.ts";
+import type { RunResult } from "./measure_run.ts";
 import type { Scenario } from "./scenarios.ts";
 
 /** One figure of one scenario, for both servers. */
@@ -28,7 +28,7 @@ export interface Metric {
   clientLimited?: string[];
 }
 
-/** The goals of the issue, per scenario and figure. */
+/** The goals of the issue, by scenario and figure. */
 const TARGETS: Record<string, (metric: Metric) => Metric["target"]> = {
   "room16/delivered frames/s": (m) => ({
     goal: ">= 0.85x",
@@ -48,39 +48,89 @@ const TARGETS: Record<string, (metric: Metric) => Metric["target"]> = {
   }),
 };
 
-const MIB = 1024 * 1024;
+/** The part of a run a figure comes from: the main load or the paced one. */
+type Phase = "load" | "paced";
+
+/** A figure read from one server's runs. */
+type Reading = (runs: RunResult[]) => number;
+
+function rate(phase: Phase): Reading {
+  return (runs) => median(runs.flatMap((run) => run[phase]?.rates ?? []));
+}
+
+function latency(phase: Phase, percentile: "p50" | "p99"): Reading {
+  return (runs) =>
+    summarizeLatency(
+      runs.flatMap((run) => run[phase]?.latencies ?? []),
+    )[percentile];
+}
+
+function serverCpu(runs: RunResult[]): number {
+  return median(runs.map((run) => run.load!.serverCpuUs));
+}
+
+function rssMib(runs: RunResult[]): number {
+  return median(runs.map((run) => run.rssBytes)) / (1024 * 1024);
+}
+
+function kibPerConnection(runs: RunResult[]): number {
+  return median(runs.map((run) => run.idle!.bytesPerConnection)) / 1024;
+}
+
+function connectMs(runs: RunResult[]): number {
+  return median(runs.map((run) => run.idle!.connectMs));
+}
+
+/**
+ * Whether the load generator held a server's rate back: in at least half
+ * of the runs, its busiest thread was saturated, and more so than the
+ * server's.
+ */
+function isClientLimited(runs: RunResult[], phase: Phase): boolean {
+  const verdicts = runs.flatMap((run) => {
+    const figures = run[phase];
+    if (!figures) return [];
+    const { client, server } = figures;
+    return [client.demand >= SATURATED && client.demand >= server.demand];
+  });
+  return verdicts.length > 0 &&
+    verdicts.filter(Boolean).length * 2 >= verdicts.length;
+}
 
 /** The figures of a scenario from its runs, ours against the baseline. */
 export function scenarioMetrics(
   scenario: Scenario,
   runs: RunResult[],
 ): Metric[] {
-  const ours = runs.filter((run) => run.server === "ours");
-  const baseline = runs.filter((run) => run.server === "baseline");
-  if (ours.length === 0 || baseline.length === 0) return [];
+  const servers = {
+    ours: runs.filter((run) => run.server === "ours"),
+    baseline: runs.filter((run) => run.server === "baseline"),
+  };
+  if (servers.ours.length === 0 || servers.baseline.length === 0) return [];
   const metrics: Metric[] = [];
 
+  /** Adds a figure; a rate names its phase, to tell if it was client-limited. */
   function add(
     name: string,
-    value: (runs: RunResult[]) => number,
-    options: {
-      higherIsBetter?: boolean;
-      headline?: boolean;
-      load?: (run: RunResult) => Figures | undefined;
-    } = {},
+    read: Reading,
+    options: { higherIsBetter?: boolean; headline?: boolean; rateOf?: Phase } =
+      {},
   ): void {
+    const ours = read(servers.ours);
+    const baseline = read(servers.baseline);
     const metric: Metric = {
       name,
-      ours: value(ours),
-      baseline: value(baseline),
-      ratio: value(ours) / value(baseline),
+      ours,
+      baseline,
+      ratio: ours / baseline,
       higherIsBetter: options.higherIsBetter ?? false,
     };
     if (options.headline) metric.headline = true;
-    if (options.load) {
-      const limited = [ours, baseline]
-        .filter((runs) => isClientLimited(runs.map(options.load!)))
-        .map((runs) => runs[0]!.server);
+    const phase = options.rateOf;
+    if (phase) {
+      const limited = Object.entries(servers)
+        .filter(([, runs]) => isClientLimited(runs, phase))
+        .map(([name]) => name);
       if (limited.length > 0) metric.clientLimited = limited;
     }
     const target = TARGETS[`${scenario.name}/${name}`]?.(metric);
@@ -88,82 +138,42 @@ export function scenarioMetrics(
     metrics.push(metric);
   }
 
-  const load = (run: RunResult) => run.load;
-  const paced = (run: RunResult) => run.paced;
-  const rates = (part: typeof load) => (runs: RunResult[]) =>
-    median(runs.flatMap((run) => part(run)?.rates ?? []));
-  const latency =
-    (part: typeof load, p: "p50" | "p99") => (runs: RunResult[]) =>
-      summarizeLatency(runs.flatMap((run) => part(run)?.latencies ?? []))[p];
-  const cpu = (runs: RunResult[]) =>
-    median(runs.map((run) => run.load!.serverCpuUs));
-  const rss = (runs: RunResult[]) =>
-    median(runs.map((run) => run.rssBytes)) / MIB;
-
   switch (scenario.kind) {
     case "rounds":
-      add("delivered frames/s", rates(load), {
+      add("delivered frames/s", rate("load"), {
         higherIsBetter: true,
         headline: true,
-        load,
+        rateOf: "load",
       });
-      add("latency p50 (ms)", latency(load, "p50"));
-      add("latency p99 (ms)", latency(load, "p99"));
-      add("server CPU per frame (µs)", cpu);
-      add("server RSS (MiB)", rss);
-      if (ours.some((run) => run.paced) && baseline.some((run) => run.paced)) {
-        add("paced frames/s", rates(paced), {
+      add("latency p50 (ms)", latency("load", "p50"));
+      add("latency p99 (ms)", latency("load", "p99"));
+      add("server CPU per frame (µs)", serverCpu);
+      add("server RSS (MiB)", rssMib);
+      if (runs.some((run) => run.paced)) {
+        add("paced frames/s", rate("paced"), {
           higherIsBetter: true,
-          load: paced,
+          rateOf: "paced",
         });
-        add("paced latency p50 (ms)", latency(paced, "p50"));
-        add("paced latency p99 (ms)", latency(paced, "p99"));
+        add("paced latency p50 (ms)", latency("paced", "p50"));
+        add("paced latency p99 (ms)", latency("paced", "p99"));
       }
       break;
     case "idle":
-      add(
-        "memory per connection (KiB)",
-        (runs) =>
-          median(runs.map((run) => run.idle!.bytesPerConnection)) / 1024,
-        {
-          headline: true,
-        },
-      );
-      add("server RSS (MiB)", rss);
-      add(
-        "connect and join all (ms)",
-        (runs) => median(runs.map((run) => run.idle!.connectMs)),
-      );
+      add("memory per connection (KiB)", kibPerConnection, { headline: true });
+      add("server RSS (MiB)", rssMib);
+      add("connect and join all (ms)", connectMs);
       break;
     case "rest":
-      add("requests/s", rates(load), {
+      add("requests/s", rate("load"), {
         higherIsBetter: true,
         headline: true,
-        load,
+        rateOf: "load",
       });
-      add("latency p50 (ms)", latency(load, "p50"));
-      add("latency p99 (ms)", latency(load, "p99"));
-      add("server CPU per request (µs)", cpu);
-      add("server RSS (MiB)", rss);
+      add("latency p50 (ms)", latency("load", "p50"));
+      add("latency p99 (ms)", latency("load", "p99"));
+      add("server CPU per request (µs)", serverCpu);
+      add("server RSS (MiB)", rssMib);
       break;
   }
   return metrics;
-}
-
-/**
- * Whether a server's figure was set by the load generator: in at least half
- * of its runs, the busiest load generator thread was saturated, and more so
- * than the server's.
- */
-function isClientLimited(figures: (Figures | undefined)[]): boolean {
-  const verdicts = figures.flatMap((figure) =>
-    figure
-      ? [
-        figure.client.demand >= SATURATED &&
-        figure.client.demand >= figure.server.demand,
-      ]
-      : []
-  );
-  return verdicts.length > 0 &&
-    verdicts.filter(Boolean).length * 2 >= verdicts.length;
 }

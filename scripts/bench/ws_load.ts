@@ -1,4 +1,4 @@
-import { startWorkers, type WorkerRpc } from "./_worker_rpc.ts";
+import { WorkerRpc } from "./_worker_rpc.ts";
 
 /** One simulated client. */
 export interface ClientSpec {
@@ -57,44 +57,31 @@ const CONNECT_CONCURRENCY = 64;
  */
 export class WsLoad {
   #workers: WorkerRpc<WsCommand, WorkerSnapshot | void>[];
-  #threads: () => number[];
+  #threads: number[] = [];
   /** Per worker: frames its clients receive when every sender sends one. */
   #fanIn: number[];
 
-  private constructor(
-    started: ReturnType<typeof startWorkers<WsCommand, WorkerSnapshot | void>>,
-    fanIn: number[],
-  ) {
-    this.#workers = started.workers;
-    this.#threads = started.threads;
+  private constructor(workers: number, fanIn: number[]) {
+    const url = new URL("./ws_worker.ts", import.meta.url);
+    this.#workers = Array.from({ length: workers }, () => new WorkerRpc(url));
     this.#fanIn = fanIn;
   }
 
   /** Starts the workers, connects every client and joins its room. */
   static async open(options: WsLoadOptions): Promise<WsLoad> {
     const { clients, workers: count } = options;
+    // Round-robin, so that every worker gets members of every room.
     const shares = Array.from(
       { length: count },
       (_, w) => clients.filter((_, i) => i % count === w),
     );
-    const senders = new Map<string | undefined, number>();
-    for (const client of clients) {
-      if (client.sends) {
-        senders.set(client.room, (senders.get(client.room) ?? 0) + 1);
-      }
-    }
+    const senders = sendersPerRoom(clients);
     const fanIn = shares.map((share) =>
-      share.reduce(
-        (sum, client) =>
-          sum + (client.room === undefined ? 1 : senders.get(client.room) ?? 0),
-        0,
-      )
+      share.reduce((sum, client) => sum + framesPerMessage(client, senders), 0)
     );
-    const load = new WsLoad(
-      startWorkers(new URL("./ws_worker.ts", import.meta.url), count),
-      fanIn,
-    );
+    const load = new WsLoad(count, fanIn);
     try {
+      load.#threads = await Promise.all(load.#workers.map((w) => w.threadId()));
       await load.#all((_, w) => ({
         kind: "connect",
         url: options.url,
@@ -144,7 +131,7 @@ export class WsLoad {
 
   /** The worker threads' ids, to watch how busy they are. */
   threads(): number[] {
-    return this.#threads();
+    return this.#threads;
   }
 
   /** Closes every client (for at most 5 s) and stops the workers. */
@@ -171,6 +158,27 @@ export class WsLoad {
       ),
     );
   }
+}
+
+function sendersPerRoom(
+  clients: ClientSpec[],
+): Map<string | undefined, number> {
+  const senders = new Map<string | undefined, number>();
+  for (const { room, sends } of clients) {
+    if (sends) senders.set(room, (senders.get(room) ?? 0) + 1);
+  }
+  return senders;
+}
+
+/**
+ * The frames a client receives when every sender sends one message: one
+ * from each sender of its room, or, from a sink, the one it asked for.
+ */
+function framesPerMessage(
+  client: ClientSpec,
+  senders: Map<string | undefined, number>,
+): number {
+  return client.room === undefined ? 1 : senders.get(client.room) ?? 0;
 }
 
 /** The total rate, per second, between two snapshots of the same workers. */
