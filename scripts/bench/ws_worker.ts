@@ -93,6 +93,19 @@ async function open(url: string, spec: ClientSpec): Promise<void> {
   await joined.promise;
 }
 
+/** Opens the clients, `concurrency` at a time. */
+async function openAll(
+  url: string,
+  specs: ClientSpec[],
+  concurrency: number,
+): Promise<void> {
+  let next = 0;
+  async function opener(): Promise<void> {
+    while (next < specs.length) await open(url, specs[next++]!);
+  }
+  await Promise.all(Array.from({ length: concurrency }, opener));
+}
+
 /** One client's send: a chat message, or a request for frames to a sink. */
 function send(client: Client, count: number): void {
   const { socket, framePrefix } = client;
@@ -143,18 +156,10 @@ function snapshot(): WorkerSnapshot {
   return taken;
 }
 
-answerCalls<WsCommand, WorkerSnapshot | void>(async (command) => {
+answerCalls<WsCommand, WorkerSnapshot | void>((command) => {
   switch (command.kind) {
-    case "connect": {
-      let next = 0;
-      const opener = async () => {
-        while (next < command.clients.length) {
-          await open(command.url, command.clients[next++]!);
-        }
-      };
-      await Promise.all(Array.from({ length: command.concurrency }, opener));
-      return;
-    }
+    case "connect":
+      return openAll(command.url, command.clients, command.concurrency);
     case "reset":
       received = target = 0;
       sampleEvery = untilSample = command.sampleEvery;
