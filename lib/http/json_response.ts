@@ -14,12 +14,15 @@ export const CORS_HEADERS: Readonly<Record<string, string>> = {
 export function jsonResponse(
   body: unknown,
   status = 200,
-  headers: HeadersInit = {},
+  headers?: HeadersInit,
 ): Response {
   const response = new Response(JSON.stringify(body), {
     status,
     headers: { ...CORS_HEADERS, "content-type": "application/json" },
   });
+  // Only some errors add headers: copying none would still cost a Headers
+  // iterator and make the response build its `headers` object.
+  if (headers === undefined) return response;
   for (const [name, value] of new Headers(headers)) {
     response.headers.set(name, value);
   }

@@ -1,0 +1,278 @@
+import { type Ceilings, measureCeilings } from "./ceiling.ts";
+import { median } from "./_stats.ts";
+import { type Metric, scenarioMetrics } from "./metrics.ts";
+import {
+  type LoadedServer,
+  loadServer,
+  measureIdle,
+  measureRun,
+  type RunResult,
+  type Timing,
+} from "./measure_run.ts";
+import type { RestScenario, RoundsScenario, Scenario } from "./scenarios.ts";
+import { startServerProcess } from "./server_process.ts";
+import { baselineServer, ourServer, type ServerCommand } from "./servers.ts";
+
+/** Options of {@linkcode runBench}. */
+export interface BenchOptions {
+  /** The scenarios to run, in order. */
+  scenarios: readonly Scenario[];
+  timing: Timing;
+  /** Runs of each server per scenario, alternating which one goes first. */
+  runsPerServer: number;
+  /** Extra flags for our server, e.g. `["--db", "bench.db"]`. */
+  serverArgs?: string[] | undefined;
+  /** Write each server's CPU profile into `<profileDir>/<server>/`. */
+  profileDir?: string | undefined;
+  /** Load generator threads; by default chosen from its measured ceiling. */
+  workers?: number | undefined;
+  /** Hard time limit of each scenario, all its runs included, in ms. */
+  scenarioLimitMs: number;
+  /** Where progress goes, one line at a time. */
+  log?: (line: string) => void;
+  /** Stops the benchmark early; the report has what was measured so far. */
+  signal?: AbortSignal;
+}
+
+/** What a scenario's runs found. */
+export interface ScenarioReport {
+  scenario: Scenario;
+  metrics: Metric[];
+  runs: RunResult[];
+  /** Why the scenario stopped early, if it did. */
+  error?: string;
+}
+
+/** Everything one benchmark run found. */
+export interface BenchReport {
+  startedAt: string;
+  durationMs: number;
+  environment: {
+    deno: string;
+    v8: string;
+    cpus: number;
+    /** The machine's load average (1, 5, 15 minutes) when the run started. */
+    loadAverage: number[];
+  };
+  options: Omit<BenchOptions, "log" | "signal" | "scenarios">;
+  /** The flags our server ran with, the bench's settings included. */
+  ourFlags: string[];
+  ceilings: Ceilings;
+  scenarios: ScenarioReport[];
+}
+
+/**
+ * Measures the load generator's own ceiling, then runs every scenario
+ * against our server and the baseline, measured in turns (ours first, then
+ * the baseline first, ...), so that a machine that gets busier or quieter
+ * favours neither.
+ */
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const started = performance.now();
+  const { log: _, signal: __, scenarios: ___, ...settings } = options;
+  const report: BenchReport = {
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    environment: {
+      deno: Deno.version.deno,
+      v8: Deno.version.v8,
+      cpus: navigator.hardwareConcurrency,
+      loadAverage: Deno.loadavg(),
+    },
+    options: settings,
+    ourFlags: [],
+    ceilings: { websocket: [], http: [], websocketWorkers: 1, httpWorkers: 1 },
+    scenarios: [],
+  };
+  const log = options.log ?? (() => {});
+  const stopped = options.signal ?? new AbortController().signal;
+
+  log("measuring the load generator's ceiling against a sink server");
+  report.ceilings = await withTimeLimit(
+    options.scenarioLimitMs,
+    stopped,
+    (signal) =>
+      measureCeilings({
+        timing: { ...options.timing, warmupMs: 500, windows: 2 },
+        workers: options.workers,
+        httpConcurrency: 32,
+        signal,
+      }),
+  );
+
+  const { serverArgs, profileDir } = options;
+  const commands = [
+    ourServer({
+      serverArgs,
+      profileDir: profileDir && `${profileDir}/ours`,
+    }),
+    baselineServer({ profileDir: profileDir && `${profileDir}/baseline` }),
+  ];
+  report.ourFlags = commands[0]!.serverFlags;
+
+  for (const scenario of options.scenarios) {
+    if (stopped.aborted) break;
+    const scenarioReport: ScenarioReport = { scenario, metrics: [], runs: [] };
+    try {
+      await withTimeLimit(
+        options.scenarioLimitMs,
+        stopped,
+        (signal) =>
+          runScenario(scenario, scenarioReport.runs, {
+            ...options,
+            ceilings: report.ceilings,
+            commands,
+            log,
+            signal,
+          }),
+      );
+    } catch (error) {
+      scenarioReport.error = (error as Error).message;
+      log(`${scenario.name}: stopped: ${scenarioReport.error}`);
+    }
+    scenarioReport.metrics = scenarioMetrics(scenario, scenarioReport.runs);
+    report.scenarios.push(scenarioReport);
+  }
+  report.durationMs = performance.now() - started;
+  return report;
+}
+
+/** What {@linkcode runScenario} needs besides its scenario. */
+interface ScenarioContext extends BenchOptions {
+  ceilings: Ceilings;
+  /** How to start our server and the baseline. */
+  commands: ServerCommand[];
+  log: (line: string) => void;
+  signal: AbortSignal;
+}
+
+/**
+ * Runs one scenario against both servers, pushing each run's result. Both
+ * servers are started and loaded with their clients once, then measured in
+ * turn; only idle runs start a fresh server each, as memory is what they
+ * measure.
+ */
+async function runScenario(
+  scenario: Scenario,
+  runs: RunResult[],
+  context: ScenarioContext,
+): Promise<void> {
+  const { commands, runsPerServer, timing, signal } = context;
+  function logRun(
+    name: string,
+    run: number,
+    result: RunResult,
+    started: number,
+  ): void {
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    context.log(
+      `${scenario.name}: ${name} run ${run} of ${runsPerServer}: ${
+        describe(scenario, result)
+      } (${seconds} s)`,
+    );
+  }
+
+  if (scenario.kind === "idle") {
+    const workers = context.ceilings.websocketWorkers;
+    for (let run = 1; run <= runsPerServer; run++) {
+      for (const command of inTurn(commands, run)) {
+        const started = performance.now();
+        await using server = await startServerProcess(command);
+        const result = await measureIdle(scenario, server, {
+          workers,
+          timing,
+          signal,
+        });
+        runs.push(result);
+        logRun(command.name, run, result, started);
+      }
+    }
+    return;
+  }
+
+  const workers = scenario.kind === "rest"
+    ? context.ceilings.httpWorkers
+    : context.ceilings.websocketWorkers;
+  context.log(
+    `${scenario.name}: starting both servers and connecting their clients`,
+  );
+  await using servers = await startLoaded(commands, scenario, workers);
+  // Both servers get the same paced load: half of our first measured rate.
+  let pacedRate: number | undefined;
+  for (let run = 1; run <= runsPerServer; run++) {
+    for (const loaded of inTurn(servers.loaded, run)) {
+      const started = performance.now();
+      const result = await measureRun(loaded, {
+        timing,
+        pacedRate: (rate) =>
+          pacedRate ??= loaded.server.name === "ours" ? rate / 2 : undefined,
+        signal,
+      });
+      runs.push(result);
+      logRun(loaded.server.name, run, result, started);
+    }
+  }
+}
+
+/** Starts the servers and loads them with their clients, side by side. */
+async function startLoaded(
+  commands: ServerCommand[],
+  scenario: RoundsScenario | RestScenario,
+  workers: number,
+): Promise<{ loaded: LoadedServer[] } & AsyncDisposable> {
+  const settled = await Promise.allSettled(commands.map(async (command) => {
+    const server = await startServerProcess(command);
+    try {
+      return await loadServer(server, scenario, workers);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+  }));
+  const loaded = settled.flatMap((result) =>
+    result.status === "fulfilled" ? [result.value] : []
+  );
+  async function dispose(): Promise<void> {
+    await Promise.all(loaded.map((server) => server[Symbol.asyncDispose]()));
+  }
+  const failed = settled.find((result) => result.status === "rejected");
+  if (failed) {
+    await dispose();
+    throw failed.reason;
+  }
+  return { loaded, [Symbol.asyncDispose]: dispose };
+}
+
+/** Ours first in odd runs, the baseline first in even ones. */
+function inTurn<T>(servers: T[], run: number): T[] {
+  return run % 2 === 1 ? servers : servers.toReversed();
+}
+
+/** A run's main figure, for the progress log. */
+function describe(scenario: Scenario, run: RunResult): string {
+  if (run.idle) {
+    const kib = run.idle.bytesPerConnection / 1024;
+    return `${kib.toFixed(1)} KiB per connection`;
+  }
+  const rate = Math.round(median(run.load?.rates ?? []));
+  const unit = scenario.kind === "rest" ? "requests/s" : "frames/s";
+  return `${rate.toLocaleString("en-US")} ${unit}`;
+}
+
+/** Runs `task` with a signal that aborts after `ms`, or with `outer`. */
+async function withTimeLimit<T>(
+  ms: number,
+  outer: AbortSignal,
+  task: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new Error(`time limit of ${ms / 1000} s reached`)),
+    ms,
+  );
+  try {
+    return await task(AbortSignal.any([controller.signal, outer]));
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,129 @@
+import type { BenchReport } from "./bench.ts";
+import type { Ceiling } from "./ceiling.ts";
+
+/** A number as a person reads it: `175,300`, `48.2`, `3.14`. */
+export function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return "-";
+  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+  return value.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+function percent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
+
+function ceilingLine(
+  what: string,
+  unit: string,
+  ceilings: Ceiling[],
+  used: number,
+): string {
+  const tried = ceilings.map((c) =>
+    `${formatNumber(c.rate)} ${unit} with ${c.workers} thread${
+      c.workers > 1 ? "s" : ""
+    } ` +
+    `(demand: load generator ${percent(c.client.demand)}, sink ${
+      percent(c.sink.demand)
+    })`
+  );
+  return `  ${what}: ${tried.join("; ")}; using ${used}`;
+}
+
+/** Lays out rows of cells in columns; numbers are aligned right. */
+function columns(rows: string[][], right: Set<number>): string[] {
+  const widths = rows[0]!.map((_, i) =>
+    Math.max(...rows.map((row) => row[i]!.length))
+  );
+  return rows.map((row) =>
+    row.map((cell, i) =>
+      right.has(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)
+    )
+      .join("  ").trimEnd()
+  );
+}
+
+/** The report as a plain-text table, for the terminal. */
+export function renderTable(report: BenchReport): string {
+  const { environment, options, ceilings } = report;
+  const { timing } = options;
+  const lines = [
+    "Chat server benchmark: ours against the baseline (the smallest Deno server speaking the protocol)",
+    `${report.startedAt}, Deno ${environment.deno}, ${environment.cpus} CPUs, ` +
+    `load average ${
+      environment.loadAverage[0]?.toFixed(2)
+    } at the start, took ${formatNumber(report.durationMs / 1000)} s`,
+    `Our server: main.ts ${report.ourFlags.join(" ")}`,
+    "",
+    "Load generator ceiling, against a sink server that only answers:",
+    ceilingLine(
+      "WebSocket",
+      "frames/s",
+      ceilings.websocket,
+      ceilings.websocketWorkers,
+    ),
+    ceilingLine("HTTP", "requests/s", ceilings.http, ceilings.httpWorkers),
+    "",
+  ];
+
+  const rows = [[
+    "scenario",
+    "figure",
+    "ours",
+    "baseline",
+    "ratio",
+    "target",
+    "note",
+  ]];
+  const notes = [];
+  for (const { scenario, metrics, runs, error } of report.scenarios) {
+    if (error) notes.push(`${scenario.name}: stopped early: ${error}`);
+    const errorFrames = runs.reduce(
+      (sum, run) => sum + (run.load?.errors ?? 0) + (run.paced?.errors ?? 0),
+      0,
+    );
+    if (errorFrames > 0) {
+      const first = runs.find((run) => run.load?.firstError)?.load?.firstError;
+      notes.push(
+        `${scenario.name}: ${errorFrames} error answers, the first: ${first}`,
+      );
+    }
+    if (metrics.length === 0) {
+      rows.push([scenario.name, "(no figures)", "", "", "", "", ""]);
+    }
+    metrics.forEach((metric, i) => {
+      rows.push([
+        i === 0 ? scenario.name : "",
+        metric.name,
+        formatNumber(metric.ours),
+        formatNumber(metric.baseline),
+        `${metric.ratio.toFixed(2)}x`,
+        metric.target
+          ? `${metric.target.goal} ${metric.target.met ? "met" : "MISSED"}`
+          : "",
+        metric.clientLimited
+          ? `client-limited: ${metric.clientLimited.join(", ")}`
+          : "",
+      ]);
+    });
+  }
+  const table = columns(rows, new Set([2, 3, 4]));
+  lines.push(table[0]!, table[0]!.replace(/[^ ]/g, "-"), ...table.slice(1));
+
+  lines.push(
+    "",
+    `ratio = ours / baseline. Both servers ran side by side, each measured ${options.runsPerServer} times per scenario,`,
+    "in turns (ours first, then the baseline first, ...); idle started a fresh server for each run.",
+    `Rates: median of ${timing.windows} windows of ${timing.windowMs} ms per run, after ${timing.warmupMs} ms of warm-up.`,
+    "Latency: from send to receipt, the samples of every run pooled. In a closed loop it includes the wait",
+    "behind the rest of the round; paced, the load is half of our first measured rate, the same for both.",
+    "demand: the share of the time a thread was running or waiting for a CPU; near 100% it is the bottleneck.",
+    "client-limited: the load generator's busiest thread had a demand >= 90% and above the server's in at",
+    "least half the runs, so that rate is partly the load generator's. Server CPU per frame compares the",
+    "servers even then, and even when other programs share the CPU.",
+    ...notes,
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,145 @@
+import type { ServerCommand } from "./servers.ts";
+
+/** A server running as a child process. */
+export interface ServerProcess extends AsyncDisposable {
+  /** The command's name: `ours`, `baseline`, `sink`. */
+  readonly name: string;
+  /** The process id, to read its memory and CPU time from `/proc`. */
+  readonly pid: number;
+  /** The port it listens on, on 127.0.0.1. */
+  readonly port: number;
+  /** Stops it: SIGTERM, then SIGKILL if it is still running after 3 s. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@linkcode startServerProcess}. */
+export interface StartOptions {
+  /**
+   * How long the server may take to print its address.
+   * @default {15000}
+   */
+  timeoutMs?: number;
+}
+
+const LISTENING = /listening on (\S+):(\d+)/;
+const STOP_GRACE_MS = 3000;
+
+/**
+ * Starts a server with `deno <args>` and waits until it prints the line
+ * `... listening on <host>:<port>`, which gives its port. Its stderr is
+ * passed through with the server's name in front of every line.
+ */
+export async function startServerProcess(
+  command: ServerCommand,
+  options: StartOptions = {},
+): Promise<ServerProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: command.args,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderrDone = forwardLines(child.stderr, `[${command.name}] `);
+  const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let stdoutDone = Promise.resolve();
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    stopping ??= terminate(child).then(() =>
+      Promise.all([stdoutDone, stderrDone]).then(() => {})
+    );
+
+  let port;
+  try {
+    port = await readPort(stdout, options.timeoutMs ?? 15_000);
+  } catch (error) {
+    stdoutDone = stdout.cancel();
+    await stop();
+    throw new Error(
+      `${command.name} server did not start: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  if (port === undefined) {
+    const { code } = await child.status;
+    await stop();
+    throw new Error(
+      `${command.name} server exited with code ${code} before it listened`,
+    );
+  }
+  stdoutDone = drain(stdout);
+  return {
+    name: command.name,
+    pid: child.pid,
+    port,
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/** Sends SIGTERM, then SIGKILL if the process still runs after a grace time. */
+async function terminate(child: Deno.ChildProcess): Promise<void> {
+  const signal = (name: Deno.Signal) => {
+    try {
+      child.kill(name);
+    } catch {
+      // It has exited already.
+    }
+  };
+  signal("SIGTERM");
+  const timer = setTimeout(() => signal("SIGKILL"), STOP_GRACE_MS);
+  await child.status;
+  clearTimeout(timer);
+}
+
+/**
+ * Reads stdout until the listening line and returns the port in it, or
+ * `undefined` if the process closed its stdout (exited) first.
+ */
+async function readPort(
+  stdout: ReadableStreamDefaultReader<string>,
+  timeoutMs: number,
+): Promise<number | undefined> {
+  let text = "";
+  let timer;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no "listening on" line within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    for (;;) {
+      const { value, done } = await Promise.race([stdout.read(), timeout]);
+      if (done) return undefined;
+      text += value;
+      const match = LISTENING.exec(text);
+      if (match) return Number(match[2]);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function drain(
+  reader: ReadableStreamDefaultReader<string>,
+): Promise<void> {
+  while (!(await reader.read()).done) {
+    /* the server has nothing more to say */
+  }
+}
+
+async function forwardLines(
+  stream: ReadableStream<Uint8Array>,
+  prefix: string,
+): Promise<void> {
+  const encoder = new TextEncoder();
+  let rest = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop()!;
+    for (const line of lines) {
+      await Deno.stderr.write(encoder.encode(`${prefix}${line}\n`));
+    }
+  }
+  if (rest) await Deno.stderr.write(encoder.encode(`${prefix}${rest}\n`));
+}

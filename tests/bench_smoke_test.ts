@@ -1,0 +1,69 @@
+import { ok as assert } from "node:assert/strict";
+import type { BenchReport } from "../scripts/bench/bench.ts";
+import { SCENARIOS } from "../scripts/bench/scenarios.ts";
+
+/** The bench's own command line, shrunk to a fraction of a second a run. */
+const SMOKE_ARGS = [
+  "--json",
+  "--runs=1",
+  "--windows=2",
+  "--window-ms=100",
+  "--warmup-ms=100",
+  "--max-clients=32",
+];
+const TIME_LIMIT_MS = 60_000;
+
+/**
+ * Runs `deno task bench` as a child process, as a user would: the bench
+ * reads `/proc`, which Deno allows only with `--allow-all`, and the child
+ * also proves that it stops every server it started before it exits.
+ */
+async function runBenchCommand(args: string[]): Promise<BenchReport> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      new URL("../scripts/bench/main.ts", import.meta.url).href,
+      ...args,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGTERM"), TIME_LIMIT_MS);
+  const output = await child.output().finally(() => clearTimeout(timer));
+  const stderr = new TextDecoder().decode(output.stderr);
+  assert(output.success, `the bench failed:\n${stderr}`);
+  return JSON.parse(new TextDecoder().decode(output.stdout));
+}
+
+Deno.test("deno task bench produces every figure", async (t) => {
+  const report = await runBenchCommand(SMOKE_ARGS);
+
+  await t.step("measures the load generator's ceiling", () => {
+    for (
+      const ceiling of [...report.ceilings.websocket, ...report.ceilings.http]
+    ) {
+      assert(ceiling.rate > 0, `ceiling ${JSON.stringify(ceiling)}`);
+    }
+  });
+
+  for (const { name } of SCENARIOS) {
+    await t.step(`runs ${name} against both servers`, () => {
+      const scenario = report.scenarios.find((s) => s.scenario.name === name);
+      assert(scenario, `no figures for ${name}`);
+      assert(
+        scenario.error === undefined,
+        `${name} stopped: ${scenario.error}`,
+      );
+      assert(scenario.metrics.length > 0, `no figures for ${name}`);
+      for (const metric of scenario.metrics) {
+        for (const value of [metric.ours, metric.baseline]) {
+          assert(
+            Number.isFinite(value) && value > 0,
+            `${name} ${metric.name}: ${value}`,
+          );
+        }
+      }
+    });
+  }
+});
