@@ -8,6 +8,7 @@
 import { type ChatServer, serveChat } from "../lib/adapters/deno_serve.ts";
 import type { ChatAppOptions } from "../lib/chat_app.ts";
 import { Logger } from "../lib/logger.ts";
+import { within as withinMs } from "../scripts/_timing.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 
 /** How long any single wait in a test may take. */
@@ -17,24 +18,13 @@ export const WAIT_MS = 3000;
 // deno-lint-ignore no-explicit-any
 export type Frame = Record<string, any>;
 
-/** Rejects after `ms` unless `promise` settles first. */
-export async function within<T>(
+/** Rejects after `ms` (default {@linkcode WAIT_MS}) unless `promise` settles. */
+export function within<T>(
   promise: Promise<T>,
   what: string,
   ms = WAIT_MS,
 ): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withinMs(promise, what, ms);
 }
 
 const PROBE = "probe: not JSON";
