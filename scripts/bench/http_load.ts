@@ -1,4 +1,4 @@
-import { WorkerRpc } from "./_worker_rpc.ts";
+import { WorkerPool } from "./_worker_pool.ts";
 import type { WorkerSnapshot } from "./ws_load.ts";
 
 /** Options of {@linkcode HttpLoad.open}. */
@@ -28,16 +28,13 @@ export type HttpCommand =
   | { kind: "snapshot" }
   | { kind: "close" };
 
-const CALL_TIMEOUT_MS = 10_000;
-
 /** REST clients in worker threads, each loop waiting for its last answer. */
 export class HttpLoad {
-  #workers: WorkerRpc<HttpCommand, WorkerSnapshot | void>[];
-  #threads: number[] = [];
+  #pool: WorkerPool<HttpCommand>;
 
   private constructor(workers: number) {
     const url = new URL("./http_worker.ts", import.meta.url);
-    this.#workers = Array.from({ length: workers }, () => new WorkerRpc(url));
+    this.#pool = new WorkerPool(url, workers);
   }
 
   /** Starts the worker threads, ready to send. */
@@ -46,8 +43,8 @@ export class HttpLoad {
     const load = new HttpLoad(workers);
     const perWorker = Math.ceil(concurrency / workers);
     try {
-      load.#threads = await Promise.all(load.#workers.map((w) => w.threadId()));
-      await load.#all((w) => ({
+      await load.#pool.start();
+      await load.#pool.all((w) => ({
         kind: "open",
         url,
         rooms,
@@ -63,41 +60,26 @@ export class HttpLoad {
 
   /** Starts the request loops. */
   async start(): Promise<void> {
-    await this.#all(() => ({ kind: "start" }));
+    await this.#pool.all(() => ({ kind: "start" }));
   }
 
   /** Stops the loops once their requests are answered. */
   async stop(): Promise<void> {
-    await this.#all(() => ({ kind: "stop" }));
+    await this.#pool.all(() => ({ kind: "stop" }));
   }
 
   /** Every worker's counters: `received` counts answered requests. */
-  async snapshot(): Promise<WorkerSnapshot[]> {
-    return await this.#all(() => ({ kind: "snapshot" })) as WorkerSnapshot[];
+  snapshot(): Promise<WorkerSnapshot[]> {
+    return this.#pool.snapshot();
   }
 
   /** The worker threads' ids, to watch how busy they are. */
   threads(): number[] {
-    return this.#threads;
+    return this.#pool.threads();
   }
 
   /** Stops the loops (for at most 5 s) and the workers. */
-  async close(): Promise<void> {
-    try {
-      await this.#all(() => ({ kind: "close" }), 5000);
-    } catch {
-      // Terminating the workers drops their connections anyway.
-    } finally {
-      for (const worker of this.#workers) worker.terminate();
-    }
-  }
-
-  #all(
-    command: (index: number) => HttpCommand,
-    timeoutMs = CALL_TIMEOUT_MS,
-  ): Promise<(WorkerSnapshot | void)[]> {
-    return Promise.all(
-      this.#workers.map((worker, i) => worker.call(command(i), timeoutMs)),
-    );
+  close(): Promise<void> {
+    return this.#pool.close();
   }
 }

@@ -1,4 +1,4 @@
-import { WorkerRpc } from "./_worker_rpc.ts";
+import { WorkerPool } from "./_worker_pool.ts";
 
 /** One simulated client. */
 export interface ClientSpec {
@@ -47,7 +47,6 @@ export interface WsLoadOptions {
   timeoutMs?: number;
 }
 
-const CALL_TIMEOUT_MS = 10_000;
 /** Connections opened at once per worker: a burst would overflow the backlog. */
 const CONNECT_CONCURRENCY = 64;
 
@@ -56,14 +55,13 @@ const CONNECT_CONCURRENCY = 64;
  * closed-loop rounds, paced sending, and counters to read.
  */
 export class WsLoad {
-  #workers: WorkerRpc<WsCommand, WorkerSnapshot | void>[];
-  #threads: number[] = [];
+  #pool: WorkerPool<WsCommand>;
   /** Per worker: frames its clients receive when every sender sends one. */
   #fanIn: number[];
 
   private constructor(workers: number, fanIn: number[]) {
     const url = new URL("./ws_worker.ts", import.meta.url);
-    this.#workers = Array.from({ length: workers }, () => new WorkerRpc(url));
+    this.#pool = new WorkerPool(url, workers);
     this.#fanIn = fanIn;
   }
 
@@ -81,8 +79,8 @@ export class WsLoad {
     );
     const load = new WsLoad(count, fanIn);
     try {
-      load.#threads = await Promise.all(load.#workers.map((w) => w.threadId()));
-      await load.#all((_, w) => ({
+      await load.#pool.start();
+      await load.#pool.all((w) => ({
         kind: "connect",
         url: options.url,
         clients: shares[w]!,
@@ -98,7 +96,7 @@ export class WsLoad {
 
   /** Zeroes the counters; from now on one frame in `sampleEvery` is timed. */
   async reset(sampleEvery = 64): Promise<void> {
-    await this.#all(() => ({ kind: "reset", sampleEvery }));
+    await this.#pool.all(() => ({ kind: "reset", sampleEvery }));
   }
 
   /**
@@ -107,7 +105,7 @@ export class WsLoad {
    * has received every frame it was due.
    */
   async round(messages: number): Promise<void> {
-    await this.#all((_, w) => ({
+    await this.#pool.all((w) => ({
       kind: "round",
       messages,
       expected: this.#fanIn[w]! * messages,
@@ -116,47 +114,27 @@ export class WsLoad {
 
   /** From now on every sender sends one message every `intervalMs`. */
   async pace(intervalMs: number): Promise<void> {
-    await this.#all(() => ({ kind: "pace", intervalMs }));
+    await this.#pool.all(() => ({ kind: "pace", intervalMs }));
   }
 
   /** Stops the paced senders. */
   async stopPacing(): Promise<void> {
-    await this.#all(() => ({ kind: "stop-pacing" }));
+    await this.#pool.all(() => ({ kind: "stop-pacing" }));
   }
 
   /** Every worker's counters; latencies are handed over once. */
-  async snapshot(): Promise<WorkerSnapshot[]> {
-    return await this.#all(() => ({ kind: "snapshot" })) as WorkerSnapshot[];
+  snapshot(): Promise<WorkerSnapshot[]> {
+    return this.#pool.snapshot();
   }
 
   /** The worker threads' ids, to watch how busy they are. */
   threads(): number[] {
-    return this.#threads;
+    return this.#pool.threads();
   }
 
   /** Closes every client (for at most 5 s) and stops the workers. */
-  async close(): Promise<void> {
-    try {
-      await this.#all(() => ({ kind: "close" }), 5000);
-    } catch {
-      // The workers are terminated anyway, which drops their sockets.
-    } finally {
-      for (const worker of this.#workers) worker.terminate();
-    }
-  }
-
-  #all(
-    command: (
-      worker: WorkerRpc<WsCommand, WorkerSnapshot | void>,
-      index: number,
-    ) => WsCommand,
-    timeoutMs = CALL_TIMEOUT_MS,
-  ): Promise<(WorkerSnapshot | void)[]> {
-    return Promise.all(
-      this.#workers.map((worker, i) =>
-        worker.call(command(worker, i), timeoutMs)
-      ),
-    );
+  close(): Promise<void> {
+    return this.#pool.close();
   }
 }
 
