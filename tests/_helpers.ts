@@ -39,7 +39,7 @@ export async function within<T>(
 
 const PROBE = "probe: not JSON";
 const PROBE_ERROR =
-  `frame is not valid JSON: Unexpected token 'p', "${PROBE}" is not valid JSON`;
+  'frame is not valid JSON: unexpected "p" at line 1, column 1: expected a JSON value';
 /** Bounds the wait for a probe's answer (each frame's wait is bounded too). */
 const MAX_FRAMES_BEFORE_PROBE = 10_000;
 

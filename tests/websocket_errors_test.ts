@@ -6,12 +6,17 @@ const BAD_FRAMES: [string, string | Uint8Array, string][] = [
   [
     "invalid JSON",
     "hello",
-    `frame is not valid JSON: Unexpected token 'h', "hello" is not valid JSON`,
+    'frame is not valid JSON: unexpected "h" at line 1, column 1: expected a JSON value',
   ],
   [
     "an empty frame",
     "",
-    "frame is not valid JSON: Unexpected end of JSON input",
+    "frame is not valid JSON: unexpected end at line 1, column 1: expected a JSON value",
+  ],
+  [
+    "JSON cut short",
+    '{"type":"join-room"',
+    'frame is not valid JSON: unexpected end at line 1, column 20: expected "," or "}"',
   ],
   ["a JSON array", "[1,2]", "expected a JSON object, not an array"],
   ["a JSON string", '"join-room"', "expected a JSON object, not a string"],
