@@ -50,8 +50,12 @@ type Expectation = keyof typeof EXPECTED;
 const WHITESPACE = /[ \t\n\r]*/y;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const LITERAL = /true|false|null/y;
-/** A string's characters up to its closing quote or the first mistake. */
+/**
+ * A string's characters up to its closing quote or the first mistake. JSON
+ * forbids raw control characters in strings, so the pattern names them.
+ */
 const STRING_BODY =
+  // deno-lint-ignore no-control-regex
   /(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[\da-fA-F]{4}))*/y;
 
 /**
