@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ChatServer, serveChat } from "../lib/adapters/deno_serve.ts";
+import { type ChatServer, serveChat } from "../lib/adapters/serve_chat.ts";
 import type { ChatAppOptions } from "../lib/chat_app.ts";
 import { Logger } from "../lib/logger.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
@@ -37,9 +37,10 @@ export async function within<T>(
   }
 }
 
-const PROBE = "probe: not JSON";
+/** Invalid JSON whose error names a spot no other test input reaches. */
+const PROBE = `${"\n".repeat(7)}¿probe?`;
 const PROBE_ERROR =
-  'frame is not valid JSON: unexpected "p" at line 1, column 1: expected a JSON value';
+  'frame is not valid JSON: unexpected "¿" at line 8, column 1: expected a JSON value';
 /** Bounds the wait for a probe's answer (each frame's wait is bounded too). */
 const MAX_FRAMES_BEFORE_PROBE = 10_000;
 
