@@ -30,14 +30,15 @@ import {
 } from "./_bad_input.ts";
 import {
   ConnectionModel,
+  type Draft,
   type Expected,
   StoreModel,
+  type StoreReader,
   summarize,
 } from "./_chat_model.ts";
 import {
   type Frame,
   openClient,
-  TARGETS,
   type TestClient,
   type TestServer,
   WAIT_MS,
@@ -48,6 +49,7 @@ import {
   RestModel,
   withoutServerPicked,
 } from "./_rest_model.ts";
+import { TARGETS } from "./_targets.ts";
 
 // About 150 × 24 frames and 120 × 19 requests: some 6000 inputs a run.
 const WEBSOCKET_RUNS = 150;
@@ -64,11 +66,10 @@ const SERVER_LIMITS = {
 
 for (const target of TARGETS) {
   Deno.test(`WebSocket random and near-miss frames (${target.name})`, async (t) => {
-    await using chat = await target.start({ rateLimit: 0 });
-    const { store } = chat.server.app.chat;
+    await using chat = await target.start({ "rate-limit": 0 });
     // More history than a join sends, so every join must cut it right.
     for (let i = 1; i <= SERVER_LIMITS.joinHistory + 10; i++) {
-      await store.append({
+      await chat.post("/send", {
         room_id: BYSTANDER_ROOM,
         from: "Seed",
         message: `history ${i}`,
@@ -119,7 +120,7 @@ for (const target of TARGETS) {
   });
 
   Deno.test(`REST random and near-miss requests (${target.name})`, async (t) => {
-    await using chat = await target.start({ rateLimit: 0 });
+    await using chat = await target.start({ "rate-limit": 0 });
     const bystander = await chat.connect();
     await bystander.join(BYSTANDER_ROOM, "Bystander");
 
@@ -170,7 +171,7 @@ async function checkFrames(
   bystander: TestClient,
   frames: (string | Uint8Array)[],
 ): Promise<void> {
-  const { rooms, store } = chat.server.app.chat;
+  const store = storeOf(chat);
   const model = await StoreModel.of(store);
   const connection = new ConnectionModel(model, SERVER_LIMITS);
   const expected = frames.flatMap((frame) => connection.receive(frame));
@@ -179,7 +180,10 @@ async function checkFrames(
   const replies = await repliesTo(chat.wsUrl, frames);
   // Once the client has left every room, the server has sent the
   // bystander all it would, so a probe's answer comes after all of it.
-  await eventually(() => rooms.memberships === 1, "the client to leave");
+  await eventually(
+    async () => (await chat.metrics()).get("chat_room_members") === 1,
+    "the client to leave",
+  );
   const heard = await bystander.framesBeforeProbe();
   const stored = await StoreModel.of(store);
 
@@ -200,7 +204,7 @@ async function checkRequests(
   bystander: TestClient,
   inputs: RestInput[],
 ): Promise<void> {
-  const { store } = chat.server.app.chat;
+  const store = storeOf(chat);
   const model = await StoreModel.of(store);
   const rest = new RestModel(model, {
     maxBodyBytes: SERVER_LIMITS.maxBodyBytes,
@@ -265,6 +269,27 @@ function heardIn(roomId: string, broadcasts: Expected[]): Expected[] {
   );
 }
 
+/** The server's whole history, read from outside: the rooms, then each page. */
+function storeOf(chat: TestServer): StoreReader {
+  return {
+    async rooms() {
+      return (await chat.get("/rooms")).body.rooms;
+    },
+    async read(roomId) {
+      const messages: Draft[] = [];
+      for (let after = 0;;) {
+        const { body } = await chat.post("/receive", {
+          room_id: roomId,
+          after,
+        });
+        messages.push(...body.messages);
+        if (!body.has_more) return { messages };
+        after = body.messages.at(-1).id;
+      }
+    },
+  };
+}
+
 /** Sends `frames` from a new client and returns its replies, then closes it. */
 async function repliesTo(
   wsUrl: string,
@@ -280,9 +305,9 @@ async function repliesTo(
 }
 
 /** Waits, at most {@linkcode WAIT_MS}, until `condition()` holds. */
-async function eventually(condition: () => boolean, what: string) {
+async function eventually(condition: () => Promise<boolean>, what: string) {
   const deadline = Date.now() + WAIT_MS;
-  while (!condition()) {
+  while (!await condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 1));
   }

@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { TARGETS } from "./_helpers.ts";
+import { TARGETS } from "./_targets.ts";
 
 /** Frames that must each be answered with exactly this error. */
 const BAD_FRAMES: [string, string | Uint8Array, string][] = [
@@ -155,7 +155,7 @@ for (const target of TARGETS) {
 
   Deno.test(`WebSocket frame size limit (${target.name})`, async (t) => {
     await t.step("counts UTF-8 bytes, not characters", async () => {
-      await using chat = await target.start({ maxFrameBytes: 1024 });
+      await using chat = await target.start({ "max-frame-bytes": 1024 });
       const client = await chat.connect();
       const frame = (from: string) =>
         JSON.stringify({ type: "join-room", room_id: "r", from });
