@@ -27,6 +27,8 @@ const CHILD_WAIT_MS = 20_000;
 export interface ServerCommand {
   /** Shown in test names. */
   name: string;
+  /** The runtime it starts. */
+  runtime: "deno" | "bun";
   /** The program and its arguments, built first if need be. */
   command(): Promise<string[]>;
 }
@@ -59,6 +61,7 @@ function buildForBun(): Promise<{ bun: string }> {
 /** `deno run main.ts`, as `deno task start` runs it. */
 export const DENO_SOURCE: ServerCommand = {
   name: "Deno, main.ts",
+  runtime: "deno",
   command: () =>
     Promise.resolve([Deno.execPath(), "run", ...START_PERMISSIONS, MAIN]),
 };
@@ -66,6 +69,7 @@ export const DENO_SOURCE: ServerCommand = {
 /** The `deno bundle` of `main.ts` on Bun, as `deno task start:bun` runs it. */
 export const BUN_BUNDLE: ServerCommand = {
   name: "Bun, bundle",
+  runtime: "bun",
   async command() {
     const { bun } = await buildForBun();
     return [bun, `${TEST_BUILD}chat-server.js`];
@@ -75,6 +79,7 @@ export const BUN_BUNDLE: ServerCommand = {
 /** The standalone executable of `deno task compile:bun`. */
 export const BUN_EXECUTABLE_COMMAND: ServerCommand = {
   name: "Bun, executable",
+  runtime: "bun",
   async command() {
     await buildForBun();
     return [`${TEST_BUILD}chat-server-bun`];

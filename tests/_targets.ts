@@ -28,6 +28,8 @@ export type ServerFlags = {
 export interface Target {
   /** Shown in test names. */
   name: string;
+  /** The runtime the server runs on. */
+  runtime: "deno" | "bun";
   /** Starts a fresh server with these flags. */
   start(flags?: ServerFlags): Promise<TestServer>;
 }
@@ -45,6 +47,7 @@ export function flagArgs(flags: ServerFlags): string[] {
  */
 export const IN_PROCESS: Target = {
   name: "in process, memory",
+  runtime: "deno",
   start(flags = {}) {
     const request = parseConfig(
       flagArgs({ db: ":memory:", ...flags }),
@@ -65,6 +68,7 @@ export const IN_PROCESS: Target = {
 export function processTarget(server: ServerCommand): Target {
   return {
     name: server.name,
+    runtime: server.runtime,
     async start(flags = {}) {
       const child = await startChildServer(server, [
         "--log-level=warn",

@@ -32,6 +32,7 @@ for (const target of TARGETS) {
           body: body.readable,
         });
         await writer.write(new TextEncoder().encode('{"room_id": "r", '));
+        await new Promise((resolve) => setTimeout(resolve, 100)); // it arrives
         const stopped = chat.shutdown();
 
         const deadline = Date.now() + 2000;

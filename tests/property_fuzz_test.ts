@@ -18,6 +18,7 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import fc from "fast-check";
+import { METHODS } from "node:http";
 import * as v from "valibot";
 import { ServerFrame } from "../lib/contract.ts";
 import { FAR_OVER_FACTOR } from "../lib/dispatcher.ts";
@@ -49,7 +50,7 @@ import {
   RestModel,
   withoutServerPicked,
 } from "./_rest_model.ts";
-import { TARGETS } from "./_targets.ts";
+import { type Target, TARGETS } from "./_targets.ts";
 
 // About 150 × 24 frames and 120 × 19 requests: some 6000 inputs a run.
 const WEBSOCKET_RUNS = 150;
@@ -135,7 +136,7 @@ for (const target of TARGETS) {
         await fc.assert(
           fc.asyncProperty(
             batches,
-            (inputs) => checkRequests(chat, bystander, inputs),
+            (inputs) => checkRequests(target, chat, bystander, inputs),
           ),
           fuzzParameters(REST_RUNS),
         );
@@ -200,6 +201,7 @@ async function checkFrames(
  * the store holds what the model holds.
  */
 async function checkRequests(
+  target: Target,
   chat: TestServer,
   bystander: TestClient,
   inputs: RestInput[],
@@ -212,7 +214,17 @@ async function checkRequests(
   });
   const exchanges = [];
   for (const input of inputs) {
-    const expected = await rest.expect(toRequest(chat.httpUrl, input));
+    const request = toRequest(chat.httpUrl, input);
+    const expected = await rest.expect(request);
+    if (target.runtime === "bun" && !METHODS.includes(request.method)) {
+      // Bun's HTTP parser refuses a method that is not a registered one
+      // ("BREW", "patch", "__proto__") before the server's code, which
+      // answers 405 on Deno, sees the request: it closes the connection,
+      // or answers an empty 400.
+      const reply = await fetchReply(chat.httpUrl, input).catch(() => null);
+      assert(reply === null || (reply.status === 400 && reply.text === ""));
+      continue;
+    }
     const reply = await fetchReply(chat.httpUrl, input);
     exchanges.push({ input, expected, reply });
   }

@@ -331,12 +331,6 @@ for (const target of TARGETS) {
         "Invalid WebSocket upgrade: the Sec-WebSocket-Key header is missing",
       ],
       [
-        "a WebSocket upgrade by POST",
-        () => fetch(chat.httpUrl, { method: "POST", headers: UPGRADE }),
-        400,
-        "Invalid WebSocket upgrade: use GET, not POST",
-      ],
-      [
         "a WebSocket upgrade to another version",
         () =>
           fetch(chat.httpUrl, {
