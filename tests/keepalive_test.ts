@@ -27,6 +27,13 @@ for (const target of TARGETS) {
         `dropped after ${waited} ms`,
       );
       assertEquals((await chat.get("/rooms/r")).body.members, ["Member"]);
+      assertEquals(
+        (await chat.metrics()).get(
+          'chat_connections_closed_total{code="1001"}',
+        ),
+        1,
+        "closed as Deno closes it",
+      );
     } finally {
       ghost.close();
     }

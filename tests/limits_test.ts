@@ -169,5 +169,18 @@ for (const target of TARGETS) {
       1009,
       "Received too big message",
     ]);
+    const deadline = Date.now() + 2000;
+    let metrics;
+    do metrics = await chat.metrics(); while (
+      metrics.get("chat_connections_open") !== 0 && Date.now() < deadline
+    );
+    assertEquals(
+      [
+        metrics.get('chat_connections_closed_total{code="1009"}'),
+        metrics.get('chat_errors_total{reason="frame_far_too_large"}'),
+      ],
+      [1, 1],
+      "counted alike on every runtime",
+    );
   });
 }
