@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type ChatServer, serveChat } from "../lib/adapters/serve_chat.ts";
+import type { ChatServer } from "../lib/adapters/chat_server.ts";
+import { serveChat } from "../lib/adapters/serve_chat.ts";
 import type { ChatAppOptions } from "../lib/chat_app.ts";
 import { Logger } from "../lib/logger.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";

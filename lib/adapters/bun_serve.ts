@@ -40,13 +40,14 @@ export function serveChatOnBun(options: ServeChatOptions = {}): ChatServer {
   options.onListen?.(addr);
 
   let stopping: Promise<void> | undefined;
-  const shutdown = () =>
-    stopping ??= shutDownChat(app, {
+  function shutdown(): Promise<void> {
+    return stopping ??= shutDownChat(app, {
       closeSockets: (code, reason) => sockets.closeAll(code, reason),
       async stopListening() {
         sockets.stop();
         await server.stop(true);
       },
     });
+  }
   return { app, addr, shutdown, [Symbol.asyncDispose]: shutdown };
 }

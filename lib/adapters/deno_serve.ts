@@ -28,8 +28,8 @@ export function serveChatOnDeno(options: ServeChatOptions = {}): ChatServer {
   });
 
   let stopping: Promise<void> | undefined;
-  const shutdown = () =>
-    stopping ??= shutDownChat(app, {
+  function shutdown(): Promise<void> {
+    return stopping ??= shutDownChat(app, {
       // Ours must be through before server.shutdown(), which would close
       // the sockets too, but with a reason of its own.
       closeSockets: (code, reason) => sockets.closeAll(code, reason),
@@ -38,6 +38,7 @@ export function serveChatOnDeno(options: ServeChatOptions = {}): ChatServer {
       // first.
       stopListening: () => server.shutdown(),
     });
+  }
   const { hostname, port } = server.addr;
   return {
     app,

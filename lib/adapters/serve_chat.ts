@@ -3,12 +3,6 @@ import { serveChatOnBun } from "./bun_serve.ts";
 import type { ChatServer, ServeChatOptions } from "./chat_server.ts";
 import { serveChatOnDeno } from "./deno_serve.ts";
 
-export type {
-  ChatServer,
-  ListenAddr,
-  ServeChatOptions,
-} from "./chat_server.ts";
-
 /**
  * Serves the chat with the adapter of the runtime it runs on: `Bun.serve`
  * on Bun, `Deno.serve` on Deno. Everything else, from the REST routes to
