@@ -20,30 +20,35 @@
  *
  * @module
  */
-import { serveChat } from "./lib/adapters/deno_serve.ts";
+import process from "node:process";
+import { serveChat } from "./lib/adapters/serve_chat.ts";
 import {
   type Config,
   ConfigError,
   helpText,
   parseConfig,
 } from "./lib/config.ts";
+import { Logger } from "./lib/logger.ts";
+import { serverOptions } from "./lib/server_options.ts";
 import { MemoryStore } from "./lib/store/memory.ts";
 import { SqliteStore } from "./lib/store/sqlite.ts";
 import type { MessageStore } from "./lib/store/store.ts";
 import { StoreOpenError } from "./lib/store/store_open_error.ts";
-import { Logger } from "./lib/logger.ts";
 
 /** Longest a graceful shutdown may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 4500;
 
+// The process is reached through `node:process`, which Deno and Bun both
+// provide, so this file runs unchanged on either; `serveChat()` picks the
+// runtime's own server.
 function startFromCommandLine(): void {
   let request;
   try {
-    request = parseConfig(Deno.args, (name) => Deno.env.get(name));
+    request = parseConfig(process.argv.slice(2), (name) => process.env[name]);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`error: ${error.message}`);
-    Deno.exit(2);
+    process.exit(2);
   }
   if (request.help) {
     console.log(helpText());
@@ -56,26 +61,8 @@ function startFromCommandLine(): void {
   });
   const { store, where } = openStore(config);
   const server = serveChat({
-    hostname: config.host,
-    port: config.port,
+    ...serverOptions(config),
     store,
-    joinHistory: config["join-history"],
-    pageMax: config["page-max"],
-    retention: {
-      maxPerRoom: config["history-max"] === 0
-        ? Infinity
-        : config["history-max"],
-      maxAgeSeconds: config["history-ttl"] ?? Infinity,
-    },
-    maxFrameBytes: config["max-frame-bytes"],
-    maxBodyBytes: config["max-body-bytes"],
-    maxRoomsPerConnection: config["max-rooms-per-connection"],
-    maxConnections: config["max-connections"],
-    maxConnectionsPerIp: config["max-connections-per-ip"],
-    rateLimit: config["rate-limit"],
-    maxBufferedBytes: config["max-buffered-bytes"],
-    idleTimeoutSeconds: config["idle-timeout"],
-    allowedOrigins: config["allowed-origins"],
     logger,
     onListen({ hostname, port }) {
       const host = hostname === "0.0.0.0" ? "localhost" : hostname;
@@ -83,18 +70,18 @@ function startFromCommandLine(): void {
       console.log(`  HTTP:      http://${host}:${port}`);
       console.log(`  WebSocket: ws://${host}:${port}`);
       console.log(`  History:   ${where}`);
-      logger.info("server.start", { hostname, port, pid: Deno.pid });
+      logger.info("server.start", { hostname, port, pid: process.pid });
     },
   });
 
   let stopping = false;
-  async function stop(signal: Deno.Signal): Promise<void> {
+  async function stop(signal: string): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info("server.shutdown", { signal });
     const deadline = setTimeout(() => {
       logger.warn("server.shutdown_timeout", { ms: SHUTDOWN_DEADLINE_MS });
-      Deno.exit(0);
+      process.exit(0);
     }, SHUTDOWN_DEADLINE_MS);
     try {
       await server.shutdown();
@@ -103,10 +90,10 @@ function startFromCommandLine(): void {
       logger.error("server.shutdown_failed", { error });
     }
     clearTimeout(deadline);
-    Deno.exit(0);
+    process.exit(0);
   }
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => stop(signal));
+    process.on(signal, () => stop(signal));
   }
 }
 
@@ -130,7 +117,7 @@ function openStore(config: Config): { store: MessageStore; where: string } {
     console.error(
       "Choose another file with --db PATH, or --db :memory: to keep messages in memory only.",
     );
-    Deno.exit(1);
+    process.exit(1);
   }
 }
 

@@ -2,9 +2,11 @@ import { waitAtMost } from "./_wait_at_most.ts";
 import { Admission, type AdmissionOptions } from "./admission.ts";
 import { Chat } from "./chat.ts";
 import { type Connection, openConnection } from "./connection.ts";
+import { FAR_OVER_FACTOR } from "./dispatcher.ts";
 import { jsonResponse } from "./http/json_response.ts";
 import { opsRoutes } from "./http/ops_routes.ts";
 import { createRestHandler } from "./http/rest_handler.ts";
+import { refuseHandshake } from "./http/websocket_handshake.ts";
 import { Logger } from "./logger.ts";
 import type { Peer } from "./peer.ts";
 import { RateLimiter } from "./rate_limiter.ts";
@@ -79,6 +81,12 @@ export interface ChatAppOptions extends AdmissionOptions {
 
 /** The limits a socket adapter enforces with its runtime's own means. */
 export interface SocketLimits {
+  /**
+   * Largest frame read at all: a larger one closes the socket (1009). The
+   * dispatcher checks it on arrival; a runtime that can refuse such a frame
+   * before reading it should.
+   */
+  largestFrameBytes: number;
   /** Outgoing bytes a socket may have waiting before it is closed. */
   maxBufferedBytes: number;
   /** Seconds without a pong before a socket is dropped; 0 off. */
@@ -112,7 +120,11 @@ export interface ChatApp {
   readonly socketLimits: SocketLimits;
   /** Answers a plain HTTP request (the REST API). */
   handleHttp(request: Request, clientIp: string): Promise<Response>;
-  /** The answer that refuses a WebSocket upgrade, or `undefined` to accept. */
+  /**
+   * The answer that refuses a WebSocket upgrade (the server is full or
+   * shutting down, the origin is not allowed, the handshake is invalid),
+   * or `undefined` to accept it.
+   */
   refuseUpgrade(request: Request, clientIp: string): Response | undefined;
   /** Starts serving an accepted WebSocket. */
   connect(peer: Peer, clientIp: string): AcceptedConnection;
@@ -161,6 +173,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     logger,
     retention,
     socketLimits: {
+      largestFrameBytes: (options.maxFrameBytes ?? 65536) * FAR_OVER_FACTOR,
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       idleTimeoutSeconds: options.idleTimeoutSeconds ?? 30,
     },
@@ -177,7 +190,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     },
     refuseUpgrade(request, clientIp) {
       const refusal = admission.check(request.headers.get("origin"), clientIp);
-      if (!refusal) return undefined;
+      if (!refusal) return refuseHandshake(request);
       chat.metrics.errors.inc(refusal.reason);
       logger.warn("connection.refused", {
         ip: clientIp,

@@ -154,6 +154,13 @@ const OPTIONS = {
       "bursts of twice that (0: no limit)",
     parse: integer(0, 1_000_000),
   },
+  "flood-timeout": {
+    env: "CHAT_FLOOD_TIMEOUT",
+    default: 10,
+    help: "seconds a client may keep sending over the rate limit before it\n" +
+      "is disconnected (1008)",
+    parse: integer(1, 3600),
+  },
   "max-buffered-bytes": {
     env: "CHAT_MAX_BUFFERED_BYTES",
     default: 1024 * 1024,
@@ -255,6 +262,7 @@ export function helpText(): string {
     "Real-time chat server: REST and WebSocket on one port.",
     "",
     "Usage: deno task start [options]",
+    "   or: chat-server [options]   (a compiled executable, see the README)",
     "",
     "Options (a flag wins over its environment variable):",
     ...rows,

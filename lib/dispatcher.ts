@@ -1,5 +1,6 @@
 import { ClientFrame, validate } from "./contract.ts";
 import { errorFrame } from "./frames.ts";
+import { parseJson } from "./parse_json.ts";
 import type { Peer } from "./peer.ts";
 import { ProtocolError } from "./protocol_error.ts";
 
@@ -27,6 +28,14 @@ export interface DispatcherOptions {
 
 /** How many times the size limit a frame may be before the socket closes. */
 export const FAR_OVER_FACTOR = 4;
+
+/**
+ * The reason of the 1009 close for a frame far over the limit: the words of
+ * Bun's WebSocket server, which refuses such a frame itself before reading
+ * it (its `maxPayloadLength`), so that the close is the same on every
+ * runtime.
+ */
+export const FAR_TOO_LARGE_REASON = "Received too big message";
 
 /** A frame the dispatcher refuses, and why. */
 interface Refusal {
@@ -100,7 +109,7 @@ export function createDispatcher(
           // Not a client of this protocol: close, as a runtime that
           // refuses oversized frames before reading them does.
           onRefuse(refusal.reason);
-          peer.close(1009, "frame too large");
+          peer.close(1009, FAR_TOO_LARGE_REASON);
         } else if (refusal) refuse(refusal);
       });
       allDone = sendsMayStart = done;
@@ -137,7 +146,17 @@ function parseFrame(
   data: unknown,
   maxFrameBytes: number,
 ): { frame: ClientFrame } | { refusal: Refusal } {
-  if (typeof data !== "string") {
+  const binary = typeof data !== "string";
+  const bytes = binary ? binaryLength(data) : utf8Length(data, maxFrameBytes);
+  if (bytes > maxFrameBytes * FAR_OVER_FACTOR) {
+    return {
+      refusal: {
+        error: `frame is larger than the limit of ${maxFrameBytes} bytes`,
+        reason: "frame_far_too_large",
+      },
+    };
+  }
+  if (binary) {
     return {
       refusal: {
         error: "binary frames are not supported: send JSON as a text frame",
@@ -145,33 +164,34 @@ function parseFrame(
       },
     };
   }
-  const bytes = utf8Length(data, maxFrameBytes);
   if (bytes > maxFrameBytes) {
     return {
       refusal: {
         error: `frame is larger than the limit of ${maxFrameBytes} bytes`,
-        reason: bytes > FAR_OVER_FACTOR * maxFrameBytes
-          ? "frame_far_too_large"
-          : "frame_too_large",
+        reason: "frame_too_large",
       },
     };
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(data);
-  } catch (error) {
+  const json = parseJson(data);
+  if (!json.ok) {
     return {
       refusal: {
-        error: `frame is not valid JSON: ${(error as SyntaxError).message}`,
+        error: `frame is not valid JSON: ${json.error}`,
         reason: "invalid_json",
       },
     };
   }
-  const result = validate(ClientFrame, json);
+  const result = validate(ClientFrame, json.value);
   if (!result.ok) {
     return { refusal: { error: result.error, reason: "invalid_frame" } };
   }
   return { frame: result.value };
+}
+
+/** The size of a binary frame: an `ArrayBuffer`, a typed array or a `Blob`. */
+function binaryLength(data: unknown): number {
+  if (data instanceof Blob) return data.size;
+  return (data as ArrayBufferLike | ArrayBufferView).byteLength ?? 0;
 }
 
 const encoder = new TextEncoder();

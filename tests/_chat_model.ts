@@ -8,7 +8,6 @@
  */
 import * as v from "valibot";
 import { ClientFrame } from "../lib/contract.ts";
-import type { MessageStore } from "../lib/store/store.ts";
 
 /** A stored message, without the `id` and `sent_at` the server picks. */
 export interface Draft {
@@ -37,12 +36,18 @@ export function summarize(frame: Record<string, any>): Expected {
   return { type, room_id, from };
 }
 
+/** Where {@linkcode StoreModel.of} reads a store: a `MessageStore`, or HTTP. */
+export interface StoreReader {
+  rooms(): Promise<string[]>;
+  read(roomId: string): Promise<{ messages: Draft[] }>;
+}
+
 /** The messages a store should hold, room by room in order of creation. */
 export class StoreModel {
   #rooms = new Map<string, Draft[]>();
 
   /** Reads every message of a real store, to start a model from. */
-  static async of(store: MessageStore): Promise<StoreModel> {
+  static async of(store: StoreReader): Promise<StoreModel> {
     const model = new StoreModel();
     for (const roomId of await store.rooms()) {
       const { messages } = await store.read(roomId);

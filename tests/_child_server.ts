@@ -1,9 +1,13 @@
 /**
- * Runs `main.ts` as a child process, the way a user starts the server, and
- * finds its address in what it prints.
+ * The server as a child process, started the ways a user starts it: the
+ * Deno source (`deno task start`), the bundle on Bun (`deno task start:bun`)
+ * and the compiled Bun executable (`deno task compile:bun`). Each is a
+ * {@linkcode ServerCommand}; the tests add the same flags to any of them
+ * and find the address in what the server prints.
  *
  * @module
  */
+import { compileWithBun, findBun } from "../scripts/bun_build.ts";
 import { within } from "./_helpers.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -19,20 +23,88 @@ export const START_PERMISSIONS = [
 /** How long a child process may take to start or to end. */
 const CHILD_WAIT_MS = 20_000;
 
+/** A way to start the server as a process, to which flags are added. */
+export interface ServerCommand {
+  /** Shown in test names. */
+  name: string;
+  /** The runtime it starts. */
+  runtime: "deno" | "bun";
+  /** The program and its arguments, built first if need be. */
+  command(): Promise<string[]>;
+}
+
+/**
+ * Where the test run builds the Bun targets, once per run (git-ignored), in
+ * a folder of their own so that a server started from `dist/` keeps
+ * running.
+ */
+const TEST_BUILD = new URL("../dist/test/", import.meta.url).pathname;
+
+let built: Promise<{ bun: string }> | undefined;
+
+/**
+ * Builds the bundle and the Bun executable as `deno task compile:bun` does.
+ * The first test to need them waits for the build (a few seconds).
+ */
+function buildForBun(): Promise<{ bun: string }> {
+  return built ??= (async () => {
+    await Deno.mkdir(TEST_BUILD, { recursive: true });
+    const bun = await findBun();
+    await compileWithBun(
+      `${TEST_BUILD}chat-server-bun`,
+      `${TEST_BUILD}chat-server.js`,
+    );
+    return { bun };
+  })();
+}
+
+/** `deno run main.ts`, as `deno task start` runs it. */
+export const DENO_SOURCE: ServerCommand = {
+  name: "Deno, main.ts",
+  runtime: "deno",
+  command: () =>
+    Promise.resolve([Deno.execPath(), "run", ...START_PERMISSIONS, MAIN]),
+};
+
+/** The `deno bundle` of `main.ts` on Bun, as `deno task start:bun` runs it. */
+export const BUN_BUNDLE: ServerCommand = {
+  name: "Bun, bundle",
+  runtime: "bun",
+  async command() {
+    const { bun } = await buildForBun();
+    return [bun, `${TEST_BUILD}chat-server.js`];
+  },
+};
+
+/** The standalone executable of `deno task compile:bun`. */
+export const BUN_EXECUTABLE_COMMAND: ServerCommand = {
+  name: "Bun, executable",
+  runtime: "bun",
+  async command() {
+    await buildForBun();
+    return [`${TEST_BUILD}chat-server-bun`];
+  },
+};
+
+/** Every way the tests start the server as a process. */
+export const SERVER_COMMANDS: ServerCommand[] = [
+  DENO_SOURCE,
+  BUN_BUNDLE,
+  BUN_EXECUTABLE_COMMAND,
+];
+
 /**
  * Arguments that keep a child off port 3000 and, unless the test names a
  * database, off `./data/chat.db`.
  */
-function isolated(args: string[]): string[] {
-  const store = args.some((arg) => arg.startsWith("--db"))
-    ? []
-    : ["--db", ":memory:"];
+function isolated(args: string[], db: string): string[] {
+  const store = args.some((arg) => arg.startsWith("--db")) ? [] : ["--db", db];
   return ["--host", "127.0.0.1", "--port", "0", ...store, ...args];
 }
 
 /** A server running in a child process. */
 export interface ChildServer extends AsyncDisposable {
-  readonly process: Deno.ChildProcess;
+  readonly pid: number;
   readonly httpUrl: string;
   readonly wsUrl: string;
   /** Everything printed to stdout so far. */
@@ -41,17 +113,21 @@ export interface ChildServer extends AsyncDisposable {
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
-/** What a finished `main.ts` printed, and its exit code. */
-export interface MainOutput {
+/** What a finished server printed, and its exit code. */
+export interface ProcessOutput {
   code: number;
   stdout: string;
   stderr: string;
 }
 
-/** Runs `main.ts` with `args` to its end (it must end by itself). */
-export async function runMain(args: string[]): Promise<MainOutput> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...START_PERMISSIONS, MAIN, ...isolated(args)],
+/** Runs the server with `args` to its end (it must end by itself). */
+export async function runToEnd(
+  server: ServerCommand,
+  args: string[],
+): Promise<ProcessOutput> {
+  const [command, ...before] = await server.command();
+  const child = new Deno.Command(command!, {
+    args: [...before, ...isolated(args, ":memory:")],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -59,7 +135,7 @@ export async function runMain(args: string[]): Promise<MainOutput> {
   try {
     const output = await within(
       child.output(),
-      "main.ts to exit",
+      `${server.name} to exit`,
       CHILD_WAIT_MS,
     );
     const decoder = new TextDecoder();
@@ -75,12 +151,18 @@ export async function runMain(args: string[]): Promise<MainOutput> {
   }
 }
 
-/** Starts `main.ts` on 127.0.0.1 and an ephemeral port. */
+/**
+ * Starts the server on 127.0.0.1 and an ephemeral port, with an SQLite file
+ * in a temporary folder unless `args` name a `--db`.
+ */
 export async function startChildServer(
+  server: ServerCommand,
   args: string[] = [],
 ): Promise<ChildServer> {
-  const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...START_PERMISSIONS, MAIN, ...isolated(args)],
+  const [command, ...before] = await server.command();
+  const dir = await Deno.makeTempDir({ prefix: "chat_test_" });
+  const child = new Deno.Command(command!, {
+    args: [...before, ...isolated(args, `${dir}/chat.db`)],
     stdin: "null",
     stdout: "piped",
     stderr: "inherit",
@@ -90,7 +172,7 @@ export async function startChildServer(
   const listening = Promise.withResolvers<string>();
   const reading = (async () => {
     for await (
-      const chunk of process.stdout.pipeThrough(new TextDecoderStream())
+      const chunk of child.stdout.pipeThrough(new TextDecoderStream())
     ) {
       output += chunk;
       const url = /WebSocket: (ws:\/\/\S+)/.exec(output)?.[1];
@@ -101,24 +183,24 @@ export async function startChildServer(
 
   let status: Promise<Deno.CommandStatus> | undefined;
   function stop(signal: Deno.Signal = "SIGTERM") {
-    if (!status) {
+    status ??= (async () => {
       try {
-        process.kill(signal);
+        child.kill(signal);
       } catch {
         // It has already exited.
       }
-      status = Promise.all([process.status, reading]).then(([status]) =>
-        status
-      );
-    }
-    return within(status, "the server to exit", CHILD_WAIT_MS);
+      const [status] = await Promise.all([child.status, reading]);
+      await Deno.remove(dir, { recursive: true });
+      return status;
+    })();
+    return within(status, `${server.name} to exit`, CHILD_WAIT_MS);
   }
 
   let wsUrl;
   try {
     wsUrl = await within(
       listening.promise,
-      "the server to listen",
+      `${server.name} to listen`,
       CHILD_WAIT_MS,
     );
   } catch (error) {
@@ -126,7 +208,7 @@ export async function startChildServer(
     throw error;
   }
   return {
-    process,
+    pid: child.pid,
     wsUrl,
     httpUrl: wsUrl.replace("ws://", "http://"),
     output: () => output,

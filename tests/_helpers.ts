@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type ChatServer, serveChat } from "../lib/adapters/deno_serve.ts";
+import type { ChatServer } from "../lib/adapters/chat_server.ts";
+import { serveChat } from "../lib/adapters/serve_chat.ts";
 import type { ChatAppOptions } from "../lib/chat_app.ts";
 import { Logger } from "../lib/logger.ts";
 import { within as withinMs } from "../scripts/_timing.ts";
@@ -27,9 +28,10 @@ export function within<T>(
   return withinMs(promise, what, ms);
 }
 
-const PROBE = "probe: not JSON";
+/** Invalid JSON whose error names a spot no other test input reaches. */
+const PROBE = `${"\n".repeat(7)}¿probe?`;
 const PROBE_ERROR =
-  `frame is not valid JSON: Unexpected token 'p', "${PROBE}" is not valid JSON`;
+  'frame is not valid JSON: unexpected "¿" at line 8, column 1: expected a JSON value';
 /** Bounds the wait for a probe's answer (each frame's wait is bounded too). */
 const MAX_FRAMES_BEFORE_PROBE = 10_000;
 
@@ -162,7 +164,6 @@ export async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
 
 /** A chat server for one test, with helpers to reach it. */
 export interface TestServer extends AsyncDisposable {
-  readonly server: ChatServer;
   readonly httpUrl: string;
   readonly wsUrl: string;
   /** Opens a client, which the server's disposal closes. */
@@ -175,6 +176,18 @@ export interface TestServer extends AsyncDisposable {
   ): Promise<JsonReply>;
   /** GETs a path and reads the JSON answer. */
   get(path: string): Promise<JsonReply>;
+  /** Reads `GET /metrics`: the value of each series, by its name and labels. */
+  metrics(): Promise<Map<string, number>>;
+  /**
+   * Shuts the server down as SIGTERM does (a process: by sending it), and
+   * resolves once it has stopped (a process: exited with code 0).
+   */
+  shutdown(): Promise<void>;
+}
+
+/** A server in the test's own process, whose insides a test can reach. */
+export interface InProcessServer extends TestServer {
+  readonly server: ChatServer;
 }
 
 /** A response with its body already read. */
@@ -196,30 +209,20 @@ export async function readReply(response: Response): Promise<JsonReply> {
 }
 
 /**
- * Starts a chat server on 127.0.0.1 and an ephemeral port.
+ * The helpers of a server at `wsUrl`, wherever it runs.
  *
- * @param cleanup runs after the server (and so its store) has shut down
+ * @param shutdown stops the server, once
+ * @param cleanup runs after the server has shut down
  */
-export async function startServer(
-  options: ChatAppOptions = {},
+export function testServer(
+  wsUrl: string,
+  shutdown: () => Promise<void>,
   cleanup?: () => PromiseLike<void>,
-): Promise<TestServer> {
-  const listening = Promise.withResolvers<void>();
-  const server = serveChat({
-    logger: new Logger({ level: "silent" }),
-    ...options,
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: () => listening.resolve(),
-  });
-  await within(listening.promise, "the server to listen");
-  const origin = `127.0.0.1:${server.addr.port}`;
-  const httpUrl = `http://${origin}`;
-  const wsUrl = `ws://${origin}`;
+): TestServer {
+  const httpUrl = wsUrl.replace("ws://", "http://");
   const clients = new Set<TestClient>();
-
+  let stopped: Promise<void> | undefined;
   return {
-    server,
     httpUrl,
     wsUrl,
     async connect(path = "/") {
@@ -238,20 +241,48 @@ export async function startServer(
     async get(path) {
       return readReply(await fetch(httpUrl + path));
     },
+    async metrics() {
+      const response = await fetch(`${httpUrl}/metrics`);
+      const series = new Map<string, number>();
+      for (const line of (await response.text()).split("\n")) {
+        if (line === "" || line.startsWith("#")) continue;
+        const space = line.lastIndexOf(" ");
+        series.set(line.slice(0, space), Number(line.slice(space + 1)));
+      }
+      return series;
+    },
+    shutdown: () => stopped ??= shutdown(),
     async [Symbol.asyncDispose]() {
       await Promise.all([...clients].map((client) => client.close()));
-      await server.shutdown();
+      await (stopped ??= shutdown());
       await cleanup?.();
     },
   };
 }
 
-/** A way to start the server that the integration suites run against. */
-export interface Target {
-  /** Shown in test names, e.g. "memory store". */
-  name: string;
-  /** Starts a fresh server with these options. */
-  start(options?: ChatAppOptions): Promise<TestServer>;
+/**
+ * Starts a chat server in this process, on 127.0.0.1 and an ephemeral port.
+ *
+ * @param cleanup runs after the server (and so its store) has shut down
+ */
+export async function startServer(
+  options: ChatAppOptions = {},
+  cleanup?: () => PromiseLike<void>,
+): Promise<InProcessServer> {
+  const listening = Promise.withResolvers<void>();
+  const server = serveChat({
+    logger: new Logger({ level: "silent" }),
+    ...options,
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => listening.resolve(),
+  });
+  await within(listening.promise, "the server to listen");
+  const wsUrl = `ws://127.0.0.1:${server.addr.port}`;
+  return {
+    ...testServer(wsUrl, () => server.shutdown(), cleanup),
+    server,
+  };
 }
 
 /**
@@ -260,14 +291,8 @@ export interface Target {
  */
 export async function startSqliteServer(
   options: ChatAppOptions = {},
-): Promise<TestServer> {
+): Promise<InProcessServer> {
   const dir = await tempDir();
   const store = new SqliteStore({ path: `${dir.path}/chat.db` });
   return startServer({ ...options, store }, dir[Symbol.asyncDispose]);
 }
-
-/** Every target the integration suites run against. */
-export const TARGETS: Target[] = [
-  { name: "memory store", start: (options) => startServer(options) },
-  { name: "sqlite store", start: startSqliteServer },
-];

@@ -10,7 +10,8 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { type ChatServer, serveChat } from "../lib/adapters/deno_serve.ts";
+import type { ChatServer } from "../lib/adapters/chat_server.ts";
+import { serveChat } from "../lib/adapters/serve_chat.ts";
 import { MemoryStore } from "../lib/store/memory.ts";
 import type { MessageStore } from "../lib/store/store.ts";
 import {

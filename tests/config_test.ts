@@ -29,6 +29,7 @@ Deno.test("parseConfig() uses defaults without flags or variables", () => {
       "max-connections": 10000,
       "max-connections-per-ip": 0,
       "rate-limit": 20,
+      "flood-timeout": 10,
       "max-buffered-bytes": 1048576,
       "idle-timeout": 30,
       "allowed-origins": [],

@@ -49,6 +49,10 @@ Deno.test("createDispatcher() answers bad input with an error frame", async (t) 
     ["7", "expected a JSON object, not a number"],
     ['{"type":"join-room","room_id":"r"}', "from not provided"],
     ["x".repeat(300), "frame is larger than the limit of 256 bytes"],
+    [
+      new Uint8Array(1000),
+      "binary frames are not supported: send JSON as a text frame",
+    ],
   ];
   for (const [data, error] of cases) {
     await t.step(error, async () => {
@@ -200,4 +204,22 @@ Deno.test("createDispatcher() keeps a connection's frames in order", async (t) =
       true,
     );
   });
+});
+
+Deno.test("createDispatcher() closes with 1009 for a frame far over the limit", async (t) => {
+  const cases: [string, unknown][] = [
+    ["text", "x".repeat(1025)],
+    ["binary", new Uint8Array(1025)],
+    ["a Blob", new Blob([new Uint8Array(1025)])],
+  ];
+  for (const [what, data] of cases) {
+    await t.step(what, async () => {
+      const { dispatch, replies, closes } = recordingDispatcher(undefined, {
+        maxFrameBytes: 256,
+      });
+      await dispatch(data);
+      assertEquals(replies, []);
+      assertEquals(closes, [[1009, "Received too big message"]]);
+    });
+  }
 });

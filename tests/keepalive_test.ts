@@ -1,10 +1,10 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { TARGETS } from "./_helpers.ts";
+import { TARGETS } from "./_targets.ts";
 import { maskedTextFrame, rawWebSocket } from "./_raw_socket.ts";
 
 for (const target of TARGETS) {
   Deno.test(`a peer that vanished is dropped after the idle timeout (${target.name})`, async () => {
-    await using chat = await target.start({ idleTimeoutSeconds: 1 });
+    await using chat = await target.start({ "idle-timeout": 1 });
     const member = await chat.connect();
     await member.join("r", "Member");
     // A raw TCP client that joins, then never answers a ping: to the server
@@ -27,6 +27,13 @@ for (const target of TARGETS) {
         `dropped after ${waited} ms`,
       );
       assertEquals((await chat.get("/rooms/r")).body.members, ["Member"]);
+      assertEquals(
+        (await chat.metrics()).get(
+          'chat_connections_closed_total{code="1001"}',
+        ),
+        1,
+        "closed as Deno closes it",
+      );
     } finally {
       ghost.close();
     }

@@ -1,9 +1,9 @@
 import {
   deepStrictEqual as assertEquals,
-  ok as assert,
   rejects as assertRejects,
 } from "node:assert/strict";
-import { readReply, TARGETS, type TestServer, within } from "./_helpers.ts";
+import { readReply, type TestServer, within } from "./_helpers.ts";
+import { TARGETS } from "./_targets.ts";
 
 /** Asks for a WebSocket upgrade with fetch, to read a refusal's JSON body. */
 async function upgradeWith(chat: TestServer, headers: HeadersInit = {}) {
@@ -23,7 +23,7 @@ const send = (message: string, room_id = "r") => ({
 
 for (const target of TARGETS) {
   Deno.test(`rooms per connection are limited (${target.name})`, async () => {
-    await using chat = await target.start({ maxRoomsPerConnection: 2 });
+    await using chat = await target.start({ "max-rooms-per-connection": 2 });
     const client = await chat.connect();
     await client.join("a", "W");
     await client.join("b", "W");
@@ -38,7 +38,7 @@ for (const target of TARGETS) {
   });
 
   Deno.test(`connections are limited in total (${target.name})`, async () => {
-    await using chat = await target.start({ maxConnections: 2 });
+    await using chat = await target.start({ "max-connections": 2 });
     const first = await chat.connect();
     await chat.connect();
     const refused = await upgradeWith(chat);
@@ -56,7 +56,7 @@ for (const target of TARGETS) {
   });
 
   Deno.test(`connections per IP are limited only when asked (${target.name})`, async () => {
-    await using chat = await target.start({ maxConnectionsPerIp: 1 });
+    await using chat = await target.start({ "max-connections-per-ip": 1 });
     await chat.connect();
     const refused = await upgradeWith(chat);
     assertEquals(refused.status, 503);
@@ -67,7 +67,7 @@ for (const target of TARGETS) {
 
   Deno.test(`allowed origins guard WebSocket upgrades (${target.name})`, async (t) => {
     await using chat = await target.start({
-      allowedOrigins: ["http://good.example"],
+      "allowed-origins": ["http://good.example"],
     });
 
     await t.step("another origin is 403", async () => {
@@ -97,7 +97,10 @@ for (const target of TARGETS) {
   });
 
   Deno.test(`send-message is rate limited per connection (${target.name})`, async (t) => {
-    await using chat = await target.start({ rateLimit: 5, floodCloseMs: 400 });
+    await using chat = await target.start({
+      "rate-limit": 5,
+      "flood-timeout": 1,
+    });
     const client = await chat.connect();
     await client.join("r", "W");
 
@@ -135,7 +138,7 @@ for (const target of TARGETS) {
   });
 
   Deno.test(`POST /send is rate limited per IP (${target.name})`, async () => {
-    await using chat = await target.start({ rateLimit: 1 });
+    await using chat = await target.start({ "rate-limit": 1 });
     const body = { room_id: "r", from: "W", message: "m" };
     assertEquals((await chat.post("/send", body)).status, 200);
     assertEquals((await chat.post("/send", body)).status, 200);
@@ -152,7 +155,7 @@ for (const target of TARGETS) {
   });
 
   Deno.test(`a frame far over the size limit closes with 1009 (${target.name})`, async () => {
-    await using chat = await target.start({ maxFrameBytes: 1024 });
+    await using chat = await target.start({ "max-frame-bytes": 1024 });
     const client = await chat.connect();
     client.send("x".repeat(2000));
     assertEquals(
@@ -162,7 +165,22 @@ for (const target of TARGETS) {
     assertEquals(client.socket.readyState <= WebSocket.OPEN, true);
     client.send("x".repeat(5000));
     const closed = await within(client.closed, "the close");
-    assertEquals(closed.code, 1009);
-    assert(closed.reason.includes("too large"));
+    assertEquals([closed.code, closed.reason], [
+      1009,
+      "Received too big message",
+    ]);
+    const deadline = Date.now() + 2000;
+    let metrics;
+    do metrics = await chat.metrics(); while (
+      metrics.get("chat_connections_open") !== 0 && Date.now() < deadline
+    );
+    assertEquals(
+      [
+        metrics.get('chat_connections_closed_total{code="1009"}'),
+        metrics.get('chat_errors_total{reason="frame_far_too_large"}'),
+      ],
+      [1, 1],
+      "counted alike on every runtime",
+    );
   });
 }

@@ -3,23 +3,8 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { MemoryStore } from "../lib/store/memory.ts";
-import { startServer, TARGETS, type TestServer } from "./_helpers.ts";
-
-/** Reads `/metrics` into a map of series to value. */
-async function scrape(chat: TestServer): Promise<Map<string, number>> {
-  const response = await fetch(`${chat.httpUrl}/metrics`);
-  assertEquals(
-    response.headers.get("content-type"),
-    "text/plain; version=0.0.4; charset=utf-8",
-  );
-  const series = new Map<string, number>();
-  for (const line of (await response.text()).split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const space = line.lastIndexOf(" ");
-    series.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return series;
-}
+import { readReply, startServer } from "./_helpers.ts";
+import { TARGETS } from "./_targets.ts";
 
 for (const target of TARGETS) {
   Deno.test(`GET /healthz and GET /readyz (${target.name})`, async (t) => {
@@ -38,8 +23,23 @@ for (const target of TARGETS) {
     await t.step(
       "/readyz is 503 and upgrades are refused while shutting down",
       async () => {
-        chat.server.app.beginShutdown();
-        const ready = await chat.get("/readyz");
+        // A request still in flight holds the shutdown open.
+        const body = new TransformStream<Uint8Array, Uint8Array>();
+        const writer = body.writable.getWriter();
+        const inFlight = fetch(`${chat.httpUrl}/send`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: body.readable,
+        });
+        await writer.write(new TextEncoder().encode('{"room_id": "r", '));
+        await new Promise((resolve) => setTimeout(resolve, 100)); // it arrives
+        const stopped = chat.shutdown();
+
+        const deadline = Date.now() + 2000;
+        let ready;
+        do ready = await chat.get("/readyz"); while (
+          ready.status === 200 && Date.now() < deadline
+        );
         assertEquals([ready.status, ready.body], [503, {
           error: "server shutting down",
         }]);
@@ -50,13 +50,27 @@ for (const target of TARGETS) {
           error: "server shutting down",
         }]);
         assertEquals((await chat.get("/healthz")).status, 200);
+
+        await writer.write(
+          new TextEncoder().encode('"from": "W", "message": "last"}'),
+        );
+        await writer.close();
+        const last = await readReply(await inFlight);
+        assertEquals([last.status, last.body.message], [200, "last"]);
+        await stopped;
       },
     );
   });
 
   Deno.test(`GET /metrics counts what happens (${target.name})`, async () => {
-    await using chat = await target.start({ rateLimit: 1 });
-    const before = await scrape(chat);
+    await using chat = await target.start({ "rate-limit": 1 });
+    const response = await fetch(`${chat.httpUrl}/metrics`);
+    await response.body?.cancel();
+    assertEquals(
+      response.headers.get("content-type"),
+      "text/plain; version=0.0.4; charset=utf-8",
+    );
+    const before = await chat.metrics();
     assertEquals(before.get("chat_connections_open"), 0);
 
     const ann = await chat.connect();
@@ -80,7 +94,7 @@ for (const target of TARGETS) {
     await chat.post("/send", { room_id: "r", from: "Curl", message: "m" });
     await chat.get("/nope");
 
-    const after = await scrape(chat);
+    const after = await chat.metrics();
     assertEquals(after.get("chat_connections_open"), 2);
     assertEquals(after.get("chat_connections_opened_total"), 2);
     assertEquals(after.get("chat_rooms"), 1);
@@ -108,7 +122,7 @@ for (const target of TARGETS) {
     const deadline = Date.now() + 2000;
     let closed;
     do {
-      closed = await scrape(chat);
+      closed = await chat.metrics();
     } while (
       closed.get("chat_connections_open") !== 1 && Date.now() < deadline
     );
@@ -117,6 +131,8 @@ for (const target of TARGETS) {
   });
 }
 
+// In process only: a store that fails on purpose cannot be handed to a
+// server in another process.
 Deno.test("GET /readyz is 503 when the store does not answer", async () => {
   class UnreachableStore extends MemoryStore {
     override ping(): Promise<void> {

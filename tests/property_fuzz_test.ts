@@ -18,6 +18,7 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import fc from "fast-check";
+import { METHODS } from "node:http";
 import * as v from "valibot";
 import { ServerFrame } from "../lib/contract.ts";
 import { FAR_OVER_FACTOR } from "../lib/dispatcher.ts";
@@ -30,14 +31,15 @@ import {
 } from "./_bad_input.ts";
 import {
   ConnectionModel,
+  type Draft,
   type Expected,
   StoreModel,
+  type StoreReader,
   summarize,
 } from "./_chat_model.ts";
 import {
   type Frame,
   openClient,
-  TARGETS,
   type TestClient,
   type TestServer,
   WAIT_MS,
@@ -48,6 +50,7 @@ import {
   RestModel,
   withoutServerPicked,
 } from "./_rest_model.ts";
+import { type Target, TARGETS } from "./_targets.ts";
 
 // About 150 × 24 frames and 120 × 19 requests: some 6000 inputs a run.
 const WEBSOCKET_RUNS = 150;
@@ -64,11 +67,10 @@ const SERVER_LIMITS = {
 
 for (const target of TARGETS) {
   Deno.test(`WebSocket random and near-miss frames (${target.name})`, async (t) => {
-    await using chat = await target.start({ rateLimit: 0 });
-    const { store } = chat.server.app.chat;
+    await using chat = await target.start({ "rate-limit": 0 });
     // More history than a join sends, so every join must cut it right.
     for (let i = 1; i <= SERVER_LIMITS.joinHistory + 10; i++) {
-      await store.append({
+      await chat.post("/send", {
         room_id: BYSTANDER_ROOM,
         from: "Seed",
         message: `history ${i}`,
@@ -119,7 +121,7 @@ for (const target of TARGETS) {
   });
 
   Deno.test(`REST random and near-miss requests (${target.name})`, async (t) => {
-    await using chat = await target.start({ rateLimit: 0 });
+    await using chat = await target.start({ "rate-limit": 0 });
     const bystander = await chat.connect();
     await bystander.join(BYSTANDER_ROOM, "Bystander");
 
@@ -134,7 +136,7 @@ for (const target of TARGETS) {
         await fc.assert(
           fc.asyncProperty(
             batches,
-            (inputs) => checkRequests(chat, bystander, inputs),
+            (inputs) => checkRequests(target, chat, bystander, inputs),
           ),
           fuzzParameters(REST_RUNS),
         );
@@ -170,7 +172,7 @@ async function checkFrames(
   bystander: TestClient,
   frames: (string | Uint8Array)[],
 ): Promise<void> {
-  const { rooms, store } = chat.server.app.chat;
+  const store = storeOf(chat);
   const model = await StoreModel.of(store);
   const connection = new ConnectionModel(model, SERVER_LIMITS);
   const expected = frames.flatMap((frame) => connection.receive(frame));
@@ -179,7 +181,10 @@ async function checkFrames(
   const replies = await repliesTo(chat.wsUrl, frames);
   // Once the client has left every room, the server has sent the
   // bystander all it would, so a probe's answer comes after all of it.
-  await eventually(() => rooms.memberships === 1, "the client to leave");
+  await eventually(
+    async () => (await chat.metrics()).get("chat_room_members") === 1,
+    "the client to leave",
+  );
   const heard = await bystander.framesBeforeProbe();
   const stored = await StoreModel.of(store);
 
@@ -196,11 +201,12 @@ async function checkFrames(
  * the store holds what the model holds.
  */
 async function checkRequests(
+  target: Target,
   chat: TestServer,
   bystander: TestClient,
   inputs: RestInput[],
 ): Promise<void> {
-  const { store } = chat.server.app.chat;
+  const store = storeOf(chat);
   const model = await StoreModel.of(store);
   const rest = new RestModel(model, {
     maxBodyBytes: SERVER_LIMITS.maxBodyBytes,
@@ -208,7 +214,17 @@ async function checkRequests(
   });
   const exchanges = [];
   for (const input of inputs) {
-    const expected = await rest.expect(toRequest(chat.httpUrl, input));
+    const request = toRequest(chat.httpUrl, input);
+    const expected = await rest.expect(request);
+    if (target.runtime === "bun" && !METHODS.includes(request.method)) {
+      // Bun's HTTP parser refuses a method that is not a registered one
+      // ("BREW", "patch", "__proto__") before the server's code, which
+      // answers 405 on Deno, sees the request: it closes the connection,
+      // or answers an empty 400.
+      const reply = await fetchReply(chat.httpUrl, input).catch(() => null);
+      assert(reply === null || (reply.status === 400 && reply.text === ""));
+      continue;
+    }
     const reply = await fetchReply(chat.httpUrl, input);
     exchanges.push({ input, expected, reply });
   }
@@ -265,6 +281,27 @@ function heardIn(roomId: string, broadcasts: Expected[]): Expected[] {
   );
 }
 
+/** The server's whole history, read from outside: the rooms, then each page. */
+function storeOf(chat: TestServer): StoreReader {
+  return {
+    async rooms() {
+      return (await chat.get("/rooms")).body.rooms;
+    },
+    async read(roomId) {
+      const messages: Draft[] = [];
+      for (let after = 0;;) {
+        const { body } = await chat.post("/receive", {
+          room_id: roomId,
+          after,
+        });
+        messages.push(...body.messages);
+        if (!body.has_more) return { messages };
+        after = body.messages.at(-1).id;
+      }
+    },
+  };
+}
+
 /** Sends `frames` from a new client and returns its replies, then closes it. */
 async function repliesTo(
   wsUrl: string,
@@ -280,9 +317,9 @@ async function repliesTo(
 }
 
 /** Waits, at most {@linkcode WAIT_MS}, until `condition()` holds. */
-async function eventually(condition: () => boolean, what: string) {
+async function eventually(condition: () => Promise<boolean>, what: string) {
   const deadline = Date.now() + WAIT_MS;
-  while (!condition()) {
+  while (!await condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 1));
   }

@@ -2,9 +2,11 @@ import {
   deepStrictEqual as assertEquals,
   ok as assert,
 } from "node:assert/strict";
-import { readReply, TARGETS } from "./_helpers.ts";
+import { readReply } from "./_helpers.ts";
+import { TARGETS } from "./_targets.ts";
 
 const JSON_HEADERS = { "content-type": "application/json" };
+const UPGRADE = { upgrade: "websocket", connection: "Upgrade" };
 
 for (const target of TARGETS) {
   Deno.test(`POST /send (${target.name})`, async (t) => {
@@ -190,7 +192,7 @@ for (const target of TARGETS) {
   });
 
   Deno.test(`REST errors (${target.name})`, async (t) => {
-    await using chat = await target.start({ maxBodyBytes: 1024 });
+    await using chat = await target.start({ "max-body-bytes": 1024 });
     const cases: [string, () => Promise<Response>, number, string][] = [
       [
         "invalid JSON",
@@ -317,10 +319,29 @@ for (const target of TARGETS) {
         "room_id must be at most 100 characters",
       ],
       [
-        "a WebSocket upgrade without a key",
+        "a WebSocket upgrade without Connection: Upgrade",
         () => fetch(chat.httpUrl, { headers: { upgrade: "websocket" } }),
         400,
-        "Invalid WebSocket upgrade: ",
+        'Invalid WebSocket upgrade: the Connection header must contain "Upgrade"',
+      ],
+      [
+        "a WebSocket upgrade without a key",
+        () => fetch(chat.httpUrl, { headers: UPGRADE }),
+        400,
+        "Invalid WebSocket upgrade: the Sec-WebSocket-Key header is missing",
+      ],
+      [
+        "a WebSocket upgrade to another version",
+        () =>
+          fetch(chat.httpUrl, {
+            headers: {
+              ...UPGRADE,
+              "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+              "sec-websocket-version": "8",
+            },
+          }),
+        426,
+        "Invalid WebSocket upgrade: the Sec-WebSocket-Version header must be 13",
       ],
     ];
 
@@ -344,6 +365,9 @@ for (const target of TARGETS) {
         );
         if (status === 405) {
           assert(reply.headers.get("allow")?.includes("OPTIONS"));
+        }
+        if (status === 426) {
+          assertEquals(reply.headers.get("sec-websocket-version"), "13");
         }
       });
     }

@@ -2,7 +2,7 @@ import {
   deepStrictEqual as assertEquals,
   ok as assert,
 } from "node:assert/strict";
-import { startChildServer } from "./_child_server.ts";
+import { SERVER_COMMANDS, startChildServer } from "./_child_server.ts";
 import { openClient, readReply, type TestClient } from "./_helpers.ts";
 import { maskedTextFrame, rawWebSocket } from "./_raw_socket.ts";
 
@@ -46,59 +46,61 @@ async function flood(sender: TestClient, reader: TestClient, count: number) {
   return left;
 }
 
-Deno.test("clients that stop reading are dropped; memory stays bounded", async () => {
-  await using server = await startChildServer([
-    "--rate-limit=0",
-    "--log-level=warn",
-  ]);
-  const { pid } = server.process;
-  const reader = await openClient(server.wsUrl);
-  const sender = await openClient(server.wsUrl);
-  const sloths: Deno.TcpConn[] = [];
-  try {
-    await reader.join("busy", "Reader");
-    await sender.join("busy", "Sender");
-    await reader.next();
-
-    // The same traffic twice: first with readers only, then with five
-    // members that never read. Unbounded, each would hold 24 MB in the server.
-    const start = await rssOf(pid);
-    await flood(sender, reader, 6000);
-    const withoutSloths = (await rssOf(pid)) - start;
-
-    for (let i = 0; i < 5; i++) {
-      const sloth = await rawWebSocket(server.wsUrl);
-      sloths.push(sloth);
-      const join = { type: "join-room", room_id: "busy", from: `Sloth ${i}` };
-      await sloth.write(maskedTextFrame(JSON.stringify(join)));
-      assertEquals((await reader.next()).from, `Sloth ${i}`);
-    }
-    const middle = await rssOf(pid);
-    const left = await flood(sender, reader, 6000);
-    const withSloths = (await rssOf(pid)) - middle;
-
-    assertEquals(left.sort(), [
-      "Sloth 0",
-      "Sloth 1",
-      "Sloth 2",
-      "Sloth 3",
-      "Sloth 4",
+for (const command of SERVER_COMMANDS) {
+  Deno.test(`clients that stop reading are dropped; memory stays bounded (${command.name})`, async () => {
+    await using server = await startChildServer(command, [
+      "--rate-limit=0",
+      "--log-level=warn",
     ]);
-    assert(
-      withSloths < withoutSloths + 40 * MB,
-      `grew ${withSloths / MB} MB with sloths, ${
-        withoutSloths / MB
-      } MB without`,
-    );
-    assertEquals(
-      await metric(server.httpUrl, "chat_slow_client_closes_total"),
-      5,
-    );
-    const room = await readReply(await fetch(`${server.httpUrl}/rooms/busy`));
-    assertEquals(room.body.members, ["Reader", "Sender"]);
-  } finally {
-    for (const sloth of sloths) sloth.close();
-    await reader.close();
-    await sender.close();
-  }
-});
+    const { pid } = server;
+    const reader = await openClient(server.wsUrl);
+    const sender = await openClient(server.wsUrl);
+    const sloths: Deno.TcpConn[] = [];
+    try {
+      await reader.join("busy", "Reader");
+      await sender.join("busy", "Sender");
+      await reader.next();
+
+      // The same traffic twice: first with readers only, then with five
+      // members that never read. Unbounded, each would hold 24 MB in the server.
+      const start = await rssOf(pid);
+      await flood(sender, reader, 6000);
+      const withoutSloths = (await rssOf(pid)) - start;
+
+      for (let i = 0; i < 5; i++) {
+        const sloth = await rawWebSocket(server.wsUrl);
+        sloths.push(sloth);
+        const join = { type: "join-room", room_id: "busy", from: `Sloth ${i}` };
+        await sloth.write(maskedTextFrame(JSON.stringify(join)));
+        assertEquals((await reader.next()).from, `Sloth ${i}`);
+      }
+      const middle = await rssOf(pid);
+      const left = await flood(sender, reader, 6000);
+      const withSloths = (await rssOf(pid)) - middle;
+
+      assertEquals(left.sort(), [
+        "Sloth 0",
+        "Sloth 1",
+        "Sloth 2",
+        "Sloth 3",
+        "Sloth 4",
+      ]);
+      assert(
+        withSloths < withoutSloths + 40 * MB,
+        `grew ${withSloths / MB} MB with sloths, ${
+          withoutSloths / MB
+        } MB without`,
+      );
+      assertEquals(
+        await metric(server.httpUrl, "chat_slow_client_closes_total"),
+        5,
+      );
+      const room = await readReply(await fetch(`${server.httpUrl}/rooms/busy`));
+      assertEquals(room.body.members, ["Reader", "Sender"]);
+    } finally {
+      for (const sloth of sloths) sloth.close();
+      await reader.close();
+      await sender.close();
+    }
+  });
+}

@@ -1,17 +1,22 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { TARGETS } from "./_helpers.ts";
+import { TARGETS } from "./_targets.ts";
 
 /** Frames that must each be answered with exactly this error. */
 const BAD_FRAMES: [string, string | Uint8Array, string][] = [
   [
     "invalid JSON",
     "hello",
-    `frame is not valid JSON: Unexpected token 'h', "hello" is not valid JSON`,
+    'frame is not valid JSON: unexpected "h" at line 1, column 1: expected a JSON value',
   ],
   [
     "an empty frame",
     "",
-    "frame is not valid JSON: Unexpected end of JSON input",
+    "frame is not valid JSON: unexpected end at line 1, column 1: expected a JSON value",
+  ],
+  [
+    "JSON cut short",
+    '{"type":"join-room"',
+    'frame is not valid JSON: unexpected end at line 1, column 20: expected "," or "}"',
   ],
   ["a JSON array", "[1,2]", "expected a JSON object, not an array"],
   ["a JSON string", '"join-room"', "expected a JSON object, not a string"],
@@ -150,7 +155,7 @@ for (const target of TARGETS) {
 
   Deno.test(`WebSocket frame size limit (${target.name})`, async (t) => {
     await t.step("counts UTF-8 bytes, not characters", async () => {
-      await using chat = await target.start({ maxFrameBytes: 1024 });
+      await using chat = await target.start({ "max-frame-bytes": 1024 });
       const client = await chat.connect();
       const frame = (from: string) =>
         JSON.stringify({ type: "join-room", room_id: "r", from });

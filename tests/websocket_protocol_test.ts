@@ -2,7 +2,7 @@ import {
   deepStrictEqual as assertEquals,
   ok as assert,
 } from "node:assert/strict";
-import { TARGETS } from "./_helpers.ts";
+import { TARGETS } from "./_targets.ts";
 
 for (const target of TARGETS) {
   Deno.test(`WebSocket join-room (${target.name})`, async (t) => {
@@ -19,7 +19,7 @@ for (const target of TARGETS) {
     await t.step(
       "sends recent history oldest first, then the join",
       async () => {
-        await using chat = await target.start({ joinHistory: 3 });
+        await using chat = await target.start({ "join-history": 3 });
         for (const text of ["one", "two", "three", "four"]) {
           await chat.post("/send", { room_id: "r", from: "A", message: text });
         }
@@ -167,7 +167,7 @@ for (const target of TARGETS) {
     });
 
     await t.step("a burst of 500 arrives complete and in order", async () => {
-      await using chat = await target.start({ rateLimit: 0 });
+      await using chat = await target.start({ "rate-limit": 0 });
       const members = [];
       for (const name of ["A", "B", "C"]) {
         const client = await chat.connect();
@@ -274,21 +274,23 @@ for (const target of TARGETS) {
 
     await t.step("removes empty rooms from memory", async () => {
       await using chat = await target.start();
-      const rooms = chat.server.app.chat.rooms;
+      const rooms = async () => {
+        const metrics = await chat.metrics();
+        return [metrics.get("chat_rooms"), metrics.get("chat_room_members")];
+      };
       const client = await chat.connect();
       await client.join("a", "Will");
       await client.join("b", "Will");
-      assertEquals(rooms.size, 2);
+      assertEquals(await rooms(), [2, 2]);
       client.send({ type: "leave-room", room_id: "a" });
       await client.next();
-      assertEquals(rooms.size, 1);
+      assertEquals(await rooms(), [1, 1]);
       await client.close();
       const deadline = Date.now() + 2000;
-      while (rooms.size > 0 && Date.now() < deadline) {
+      while ((await rooms())[0] !== 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      assertEquals(rooms.size, 0);
-      assertEquals(rooms.memberships, 0);
+      assertEquals(await rooms(), [0, 0]);
     });
   });
 

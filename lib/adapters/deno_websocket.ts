@@ -1,5 +1,7 @@
 import type { ChatApp } from "../chat_app.ts";
 import { jsonResponse } from "../http/json_response.ts";
+import type { OpenSockets } from "./open_sockets.ts";
+import { connectSocket } from "./socket_peer.ts";
 
 /**
  * Upgrades a request to a WebSocket and wires the socket's events to the
@@ -8,7 +10,8 @@ import { jsonResponse } from "../http/json_response.ts";
  * Deno cannot refuse an oversized frame before reading it, so the frame
  * size limit is checked on arrival (by the dispatcher). A peer that stops
  * reading is closed once its outgoing buffer passes the limit, and one that
- * vanished is found by Deno's ping/pong idle timeout.
+ * vanished is found by Deno's idle timeout: a ping after half of it without
+ * a frame from the peer, a close (1001) at its end.
  *
  * @param sockets open sockets are kept here, so shutdown can close them
  */
@@ -16,39 +19,26 @@ export function acceptWebSocket(
   request: Request,
   clientIp: string,
   app: ChatApp,
-  sockets: Set<WebSocket>,
+  sockets: OpenSockets<WebSocket>,
 ): Response {
   const refusal = app.refuseUpgrade(request, clientIp);
   if (refusal) return refusal;
-  const { maxBufferedBytes, idleTimeoutSeconds } = app.socketLimits;
   let upgrade;
   try {
     upgrade = Deno.upgradeWebSocket(request, {
-      idleTimeout: idleTimeoutSeconds,
+      idleTimeout: app.socketLimits.idleTimeoutSeconds,
     });
-  } catch (error) {
-    return jsonResponse(
-      { error: `Invalid WebSocket upgrade: ${(error as Error).message}` },
-      400,
-    );
+  } catch {
+    // refuseUpgrade() checked the handshake, so this is not expected.
+    return jsonResponse({ error: "Invalid WebSocket upgrade" }, 400);
   }
   const { socket, response } = upgrade;
 
-  const connection = app.connect({
-    send(text) {
-      if (socket.readyState !== WebSocket.OPEN) return;
-      socket.send(text);
-      if (socket.bufferedAmount > maxBufferedBytes) {
-        app.chat.metrics.slowClientCloses.inc();
-        socket.close(1013, "client too slow: stopped reading");
-        // The closing handshake cannot finish while the peer does not read,
-        // so its rooms hear of the leave now, not at the close event.
-        connection.close({ code: 1013, reason: "client too slow" });
-      }
-    },
-    close(code, reason) {
-      if (socket.readyState === WebSocket.OPEN) socket.close(code, reason);
-    },
+  const connection = connectSocket(app, {
+    isOpen: () => socket.readyState === WebSocket.OPEN,
+    send: (text) => socket.send(text),
+    bufferedAmount: () => socket.bufferedAmount,
+    close: (code, reason) => socket.close(code, reason),
   }, clientIp);
 
   socket.addEventListener("open", () => sockets.add(socket));

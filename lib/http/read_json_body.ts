@@ -1,3 +1,4 @@
+import { parseJson } from "../parse_json.ts";
 import { HttpError } from "./http_error.ts";
 
 /**
@@ -45,14 +46,11 @@ export async function readJsonBody(
       'request body is empty: send a JSON object such as {"room_id": "general"}',
     );
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new HttpError(
-      400,
-      `request body is not valid JSON: ${(error as SyntaxError).message}`,
-    );
+  const json = parseJson(text);
+  if (!json.ok) {
+    throw new HttpError(400, `request body is not valid JSON: ${json.error}`);
   }
+  return json.value;
 }
 
 /** Reads a body of unknown length, refusing it as soon as it is too large. */

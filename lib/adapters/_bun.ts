@@ -1,0 +1,72 @@
+/**
+ * The part of Bun's API that the Bun adapter uses, typed here: this is a
+ * Deno project, and `deno check` has no Bun types. The names and shapes are
+ * Bun's own (see `Bun.serve` in Bun's reference).
+ *
+ * @module
+ */
+
+/** The `Bun` global. */
+export interface Bun {
+  serve<T>(options: BunServeOptions<T>): BunServer;
+}
+
+/** What `Bun.serve()` takes. */
+export interface BunServeOptions<T> {
+  hostname: string;
+  port: number;
+  fetch(
+    request: Request,
+    server: BunServer,
+  ): Response | Promise<Response> | undefined;
+  websocket: BunWebSocketHandler<T>;
+}
+
+/** A running `Bun.serve()` server. */
+export interface BunServer {
+  readonly hostname: string;
+  readonly port: number;
+  /** Upgrades a request to a WebSocket; `false` if it is not a valid one. */
+  upgrade(request: Request, options: { data: unknown }): boolean;
+  /** The client's address, or `null` for a closed connection. */
+  requestIP(request: Request): { address: string } | null;
+  /** Stops listening; `true` also closes the connections still open. */
+  stop(closeActiveConnections: boolean): Promise<void>;
+}
+
+/** The WebSocket handlers and limits of `Bun.serve()`. */
+export interface BunWebSocketHandler<T> {
+  /** Larger frames close the connection (1009) before they are read. */
+  maxPayloadLength: number;
+  /** Bytes a socket may buffer; past it, `send()` drops the message. */
+  backpressureLimit: number;
+  closeOnBackpressureLimit: boolean;
+  /** Seconds without a frame before Bun drops a socket; 0 is never. */
+  idleTimeout: number;
+  sendPings: boolean;
+  open(ws: ServerWebSocket<T>): void;
+  message(ws: ServerWebSocket<T>, message: string | Uint8Array): void;
+  close(ws: ServerWebSocket<T>, code: number, reason: string): void;
+  ping(ws: ServerWebSocket<T>): void;
+  pong(ws: ServerWebSocket<T>): void;
+}
+
+/** One of Bun's server-side WebSockets. */
+export interface ServerWebSocket<T> {
+  /** What `server.upgrade()` was given. */
+  readonly data: T;
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
+  readonly readyState: number;
+  /** Returns -1 when queued behind backpressure, 0 when dropped. */
+  send(text: string): number;
+  getBufferedAmount(): number;
+  ping(): void;
+  close(code: number, reason: string): void;
+  /** Ends the connection at once, without a closing handshake. */
+  terminate(): void;
+}
+
+/** The `Bun` global, when running on Bun. */
+export function bunGlobal(): Bun | undefined {
+  return (globalThis as { Bun?: Bun }).Bun;
+}

@@ -1,0 +1,31 @@
+import type { ServeChatOptions } from "./adapters/chat_server.ts";
+import type { Config } from "./config.ts";
+
+/**
+ * The server's options from its settings: all but the store, the logger
+ * and `onListen`, which the caller makes.
+ */
+export function serverOptions(config: Config): ServeChatOptions {
+  return {
+    hostname: config.host,
+    port: config.port,
+    joinHistory: config["join-history"],
+    pageMax: config["page-max"],
+    retention: {
+      maxPerRoom: config["history-max"] === 0
+        ? Infinity
+        : config["history-max"],
+      maxAgeSeconds: config["history-ttl"] ?? Infinity,
+    },
+    maxFrameBytes: config["max-frame-bytes"],
+    maxBodyBytes: config["max-body-bytes"],
+    maxRoomsPerConnection: config["max-rooms-per-connection"],
+    maxConnections: config["max-connections"],
+    maxConnectionsPerIp: config["max-connections-per-ip"],
+    rateLimit: config["rate-limit"],
+    floodCloseMs: config["flood-timeout"] * 1000,
+    maxBufferedBytes: config["max-buffered-bytes"],
+    idleTimeoutSeconds: config["idle-timeout"],
+    allowedOrigins: config["allowed-origins"],
+  };
+}
