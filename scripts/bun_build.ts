@@ -11,7 +11,8 @@
  * Bun is the `bun` on the PATH (`npm install -g bun@1.4.5`), or else the
  * pinned one that `npx` fetches once from the npm registry.
  *
- * A benchmark starts the Bun target with {@linkcode bunServerCommand}.
+ * The benchmark (`scripts/bench/servers.ts`) runs the bundle on the Bun
+ * executable that {@linkcode findBun} finds, so that it measures that process.
  *
  * @module
  */

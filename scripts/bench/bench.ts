@@ -11,12 +11,15 @@ import {
 } from "./measure_run.ts";
 import type { RestScenario, RoundsScenario, Scenario } from "./scenarios.ts";
 import { startServerProcess } from "./server_process.ts";
-import { baselineServer, ourServer, type ServerCommand } from "./servers.ts";
+import { type Runtime, type ServerCommand, serverPair } from "./servers.ts";
+import { findBun } from "../bun_build.ts";
 
 /** Options of {@linkcode runBench}. */
 export interface BenchOptions {
   /** The scenarios to run, in order. */
   scenarios: readonly Scenario[];
+  /** What to run our server and the baseline on: each runtime runs both. */
+  runtimes: readonly Runtime[];
   timing: Timing;
   /** Runs of each server per scenario, alternating which one goes first. */
   runsPerServer: number;
@@ -50,6 +53,8 @@ export interface BenchReport {
   environment: {
     deno: string;
     v8: string;
+    /** Bun's version, when the servers also ran on Bun. */
+    bun?: string;
     cpus: number;
     /** The machine's load average (1, 5, 15 minutes) when the run started. */
     loadAverage: number[];
@@ -63,9 +68,10 @@ export interface BenchReport {
 
 /**
  * Measures the load generator's own ceiling, then runs every scenario
- * against our server and the baseline, measured in turns (ours first, then
- * the baseline first, ...), so that a machine that gets busier or quieter
- * favours neither.
+ * against our server and the baseline on each runtime, measured in turns
+ * (Deno's ours, Deno's baseline, Bun's ours, Bun's baseline, then the other
+ * way round, ...), so that a machine that gets busier or quieter favours
+ * none of them.
  */
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const started = performance.now();
@@ -101,13 +107,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   );
 
   const { serverArgs, profileDir } = options;
-  const commands = [
-    ourServer({
-      serverArgs,
-      profileDir: profileDir && `${profileDir}/ours`,
-    }),
-    baselineServer({ profileDir: profileDir && `${profileDir}/baseline` }),
-  ];
+  if (options.runtimes.includes("bun")) {
+    log("bundling our server for Bun");
+    report.environment.bun = await bunVersion();
+  }
+  const commands: ServerCommand[] = [];
+  for (const runtime of options.runtimes) {
+    commands.push(...await serverPair(runtime, { serverArgs, profileDir }));
+  }
   report.ourFlags = commands[0]!.serverFlags;
 
   for (const scenario of options.scenarios) {
@@ -140,14 +147,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 /** What {@linkcode runScenario} needs besides its scenario. */
 interface ScenarioContext extends BenchOptions {
   ceilings: Ceilings;
-  /** How to start our server and the baseline. */
+  /** How to start our server and the baseline, on each runtime. */
   commands: ServerCommand[];
   log: (line: string) => void;
   signal: AbortSignal;
 }
 
 /**
- * Runs one scenario against both servers, pushing each run's result. Both
+ * Runs one scenario against every server, pushing each run's result. The
  * servers are started and loaded with their clients once, then measured in
  * turn; only idle runs start a fresh server each, as memory is what they
  * measure.
@@ -184,7 +191,7 @@ async function runScenario(
           signal,
         });
         runs.push(result);
-        logRun(command.name, run, result, started);
+        logRun(label(command), run, result, started);
       }
     }
     return;
@@ -194,10 +201,10 @@ async function runScenario(
     ? context.ceilings.httpWorkers
     : context.ceilings.websocketWorkers;
   context.log(
-    `${scenario.name}: starting both servers and connecting their clients`,
+    `${scenario.name}: starting ${commands.length} servers and connecting their clients`,
   );
   await using servers = await startLoaded(commands, scenario, workers);
-  // Both servers get the same paced load: half of our first measured rate.
+  // Every server gets the same paced load: half of our first measured rate.
   let pacedRate: number | undefined;
   for (let run = 1; run <= runsPerServer; run++) {
     for (const loaded of inTurn(servers.loaded, run)) {
@@ -209,7 +216,7 @@ async function runScenario(
         signal,
       });
       runs.push(result);
-      logRun(loaded.server.name, run, result, started);
+      logRun(label(loaded.server), run, result, started);
     }
   }
 }
@@ -243,9 +250,24 @@ async function startLoaded(
   return { loaded, [Symbol.asyncDispose]: dispose };
 }
 
-/** Ours first in odd runs, the baseline first in even ones. */
+/** In the given order in odd runs, the other way round in even ones. */
 function inTurn<T>(servers: T[], run: number): T[] {
   return run % 2 === 1 ? servers : servers.toReversed();
+}
+
+/** A server as the progress log names it: `bun ours`. */
+function label(server: { runtime: Runtime; name: string }): string {
+  return `${server.runtime} ${server.name}`;
+}
+
+/** The version of the Bun that runs the servers, e.g. `1.4.5`. */
+async function bunVersion(): Promise<string> {
+  const { stdout } = await new Deno.Command(await findBun(), {
+    args: ["--version"],
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(stdout).trim();
 }
 
 /** A run's main figure, for the progress log. */

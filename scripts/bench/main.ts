@@ -1,11 +1,13 @@
 /**
  * `deno task bench [scenario...]`: measures our chat server against the
- * smallest Deno server speaking the same protocol, prints a table, and
- * writes it with a JSON report and an SVG chart to `bench-results/`.
+ * smallest server speaking the same protocol on the same runtime (Deno, Bun
+ * or both), prints a table, and writes it with a JSON report and an SVG
+ * chart to `bench-results/`.
  *
  * ```sh
  * deno task bench                  # every scenario, under 3 minutes
  * deno task bench room16 --quick   # one scenario, one run per server
+ * deno task bench --runtime all    # Deno and Bun: ours and baseline on each
  * deno task bench rooms --server-args="--join-history 10"
  * deno task bench room16 --profile # and CPU profiles of both servers
  * ```
@@ -19,6 +21,7 @@ import { parseArgs } from "node:util";
 import { type BenchOptions, type BenchReport, runBench } from "./bench.ts";
 import { renderTable } from "./report_table.ts";
 import { findScenario, limitClients, SCENARIOS } from "./scenarios.ts";
+import { type Runtime, RUNTIMES } from "./servers.ts";
 import { renderSvgChart } from "./svg_chart.ts";
 
 const HELP = `Usage: deno task bench [options] [scenario...]
@@ -27,6 +30,8 @@ Scenarios (all by default):
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(8)} ${s.summary}`).join("\n")}
 
 Options:
+  --runtime <r>       deno (default), bun, or all: our server and that
+                      runtime's baseline on each, measured in turns
   --runs <n>          runs of each server per scenario, alternated (default 2)
   --windows <n>       measured windows per run (default 5)
   --window-ms <ms>    length of a window (default 1000)
@@ -35,12 +40,27 @@ Options:
   --max-clients <n>   at most n clients per scenario (fewer rooms, members)
   --workers <n>       load generator threads (default: from its ceiling)
   --server-args <a>   extra flags for our server, e.g. "--db bench.db"
-  --profile           write CPU profiles of both servers to <out>/profile
+  --profile           write CPU profiles of the servers to <out>/profile
   --out <dir>         where the results go (default bench-results)
   --json              print the JSON report to stdout, write no files
   -h, --help          show this help`;
 
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+
+/** Each scenario's hard time limit, per runtime measured. */
+const SCENARIO_LIMIT_MS = 60_000;
+
+/** The runtimes `--runtime` names: one of them, or `all`. */
+function parseRuntimes(text: string): Runtime[] {
+  if (text === "all") return [...RUNTIMES];
+  const runtime = RUNTIMES.find((runtime) => runtime === text);
+  if (!runtime) {
+    throw new RangeError(
+      `--runtime must be ${RUNTIMES.join(", ")} or all, not "${text}"`,
+    );
+  }
+  return [runtime];
+}
 
 /** What the command line asked for. */
 interface Request {
@@ -70,6 +90,7 @@ function parseRequest(args: string[]): Request {
     args,
     allowPositionals: true,
     options: {
+      runtime: { type: "string", default: "deno" },
       runs: { type: "string" },
       windows: { type: "string" },
       "window-ms": { type: "string" },
@@ -87,6 +108,7 @@ function parseRequest(args: string[]): Request {
   const maxClients = positive(values["max-clients"], Infinity, "--max-clients");
   const windows = positive(values.windows, values.quick ? 3 : 5, "--windows");
   const workers = values.workers;
+  const runtimes = parseRuntimes(values.runtime);
   return {
     help: values.help,
     out: values.out,
@@ -95,6 +117,7 @@ function parseRequest(args: string[]): Request {
       scenarios:
         (positionals.length > 0 ? positionals.map(findScenario) : SCENARIOS)
           .map((scenario) => limitClients(scenario, maxClients)),
+      runtimes,
       timing: {
         warmupMs: positive(values["warmup-ms"], 1000, "--warmup-ms"),
         windowMs: positive(values["window-ms"], 1000, "--window-ms"),
@@ -107,7 +130,7 @@ function parseRequest(args: string[]): Request {
         : positive(workers, 1, "--workers"),
       serverArgs: values["server-args"].split(/\s+/).filter(Boolean),
       profileDir: values.profile ? `${values.out}/profile` : undefined,
-      scenarioLimitMs: 60_000,
+      scenarioLimitMs: SCENARIO_LIMIT_MS * runtimes.length,
     },
   };
 }

@@ -16,6 +16,7 @@ import type {
   RoundsScenario,
 } from "./scenarios.ts";
 import type { ServerProcess } from "./server_process.ts";
+import type { Runtime } from "./servers.ts";
 import { type ClientSpec, WsLoad } from "./ws_load.ts";
 
 /** How long each part of a run lasts. */
@@ -33,6 +34,8 @@ export interface Figures extends Measurement {
 export interface RunResult {
   /** The server's name: `ours` or `baseline`. */
   server: string;
+  /** What the server ran on. */
+  runtime: Runtime;
   /** The server's resident memory at the end of the run, in bytes. */
   rssBytes: number;
   /** Closed-loop rounds, or REST requests. */
@@ -160,6 +163,7 @@ async function measureRequests(
     const requests = await measureWindows(load, server.pid, timing, signal);
     return {
       server: server.name,
+      runtime: server.runtime,
       rssBytes: readRssBytes(server.pid),
       load: withLatency(requests),
     };
@@ -186,6 +190,7 @@ async function measureRounds(
   );
   const result: RunResult = {
     server: server.name,
+    runtime: server.runtime,
     rssBytes: readRssBytes(server.pid),
     load: withLatency(closedLoop),
   };
@@ -235,6 +240,7 @@ export async function measureIdle(
     const rssBytes = readRssBytes(server.pid);
     return {
       server: server.name,
+      runtime: server.runtime,
       rssBytes,
       idle: {
         connections: clients.length,

@@ -1,6 +1,7 @@
 /**
- * Turns the runs of a scenario into the figures the report shows: for each,
- * our server's value, the baseline's, and the ratio between them.
+ * Turns the runs of a scenario into the figures the report shows: for each
+ * runtime and figure, our server's value, that runtime's baseline's, and the
+ * ratio between them.
  *
  * @module
  */
@@ -9,11 +10,14 @@ import { median } from "./_stats.ts";
 import { summarizeLatency } from "./measure.ts";
 import type { RunResult } from "./measure_run.ts";
 import type { Scenario } from "./scenarios.ts";
+import { type Runtime, RUNTIMES } from "./servers.ts";
 
-/** One figure of one scenario, for both servers. */
+/** One figure of one scenario on one runtime, for both servers. */
 export interface Metric {
   /** What it is, with its unit: `delivered frames/s`. */
   name: string;
+  /** What both servers ran on. */
+  runtime: Runtime;
   ours: number;
   baseline: number;
   /** `ours / baseline`. */
@@ -97,9 +101,26 @@ function isClientLimited(runs: RunResult[], phase: Phase): boolean {
     verdicts.filter(Boolean).length * 2 >= verdicts.length;
 }
 
-/** The figures of a scenario from its runs, ours against the baseline. */
+/**
+ * The figures of a scenario from its runs, ours against the baseline, for
+ * each runtime that has runs of both.
+ */
 export function scenarioMetrics(
   scenario: Scenario,
+  runs: RunResult[],
+): Metric[] {
+  return RUNTIMES.flatMap((runtime) =>
+    runtimeMetrics(
+      scenario,
+      runtime,
+      runs.filter((run) => run.runtime === runtime),
+    )
+  );
+}
+
+function runtimeMetrics(
+  scenario: Scenario,
+  runtime: Runtime,
   runs: RunResult[],
 ): Metric[] {
   const servers = {
@@ -120,6 +141,7 @@ export function scenarioMetrics(
     const baseline = read(servers.baseline);
     const metric: Metric = {
       name,
+      runtime,
       ours,
       baseline,
       ratio: ours / baseline,

@@ -1,5 +1,6 @@
 import type { BenchReport } from "./bench.ts";
 import type { Ceiling } from "./ceiling.ts";
+import type { Metric } from "./metrics.ts";
 
 /** A number as a person reads it: `175,300`, `48.2`, `3.14`. */
 export function formatNumber(value: number): string {
@@ -35,7 +36,7 @@ function ceilingLine(
 /** Lays out rows of cells in columns; numbers are aligned right. */
 function columns(rows: string[][], right: Set<number>): string[] {
   const widths = rows[0]!.map((_, i) =>
-    Math.max(...rows.map((row) => row[i]!.length))
+    Math.max(...rows.map((row) => row[i]?.length ?? 0))
   );
   return rows.map((row) =>
     row.map((cell, i) =>
@@ -45,17 +46,35 @@ function columns(rows: string[][], right: Set<number>): string[] {
   );
 }
 
+/**
+ * A scenario's metrics figure by figure, each figure's runtimes together;
+ * after the first runtime of a figure, `versus` is our figure on that
+ * runtime over ours on the first (`bun/deno`).
+ */
+function byFigure(metrics: Metric[]): { metric: Metric; versus?: number }[] {
+  const figures = Map.groupBy(metrics, (metric) => metric.name);
+  return [...figures.values()].flatMap(([first, ...others]) => [
+    { metric: first! },
+    ...others.map((metric) => ({ metric, versus: metric.ours / first!.ours })),
+  ]);
+}
+
 /** The report as a plain-text table, for the terminal. */
 export function renderTable(report: BenchReport): string {
   const { environment, options, ceilings } = report;
   const { timing } = options;
   const lines = [
-    "Chat server benchmark: ours against the baseline (the smallest Deno server speaking the protocol)",
-    `${report.startedAt}, Deno ${environment.deno}, ${environment.cpus} CPUs, ` +
+    "Chat server benchmark: ours against the baseline (the smallest server speaking the protocol on the same runtime)",
+    `${report.startedAt}, Deno ${environment.deno}${
+      environment.bun ? `, Bun ${environment.bun}` : ""
+    }, ${environment.cpus} CPUs, ` +
     `load average ${
       environment.loadAverage[0]?.toFixed(2)
     } at the start, took ${formatNumber(report.durationMs / 1000)} s`,
-    `Our server: main.ts ${report.ourFlags.join(" ")}`,
+    `Our server: main.ts ${report.ourFlags.join(" ")}` +
+    (options.runtimes.includes("bun")
+      ? " (on Bun: the bundle, dist/chat-server.js)"
+      : ""),
     "",
     "Load generator ceiling, against a sink server that only answers:",
     ceilingLine(
@@ -68,12 +87,17 @@ export function renderTable(report: BenchReport): string {
     "",
   ];
 
+  // With several runtimes, our figure on each against ours on the first.
+  const [base, ...others] = options.runtimes;
+  const versus = others.length > 0 ? `ours ${others.join("/")}/${base}` : "";
   const rows = [[
     "scenario",
     "figure",
+    "runtime",
     "ours",
     "baseline",
     "ratio",
+    ...(versus ? [versus] : []),
     "target",
     "note",
   ]];
@@ -91,15 +115,19 @@ export function renderTable(report: BenchReport): string {
       );
     }
     if (metrics.length === 0) {
-      rows.push([scenario.name, "(no figures)", "", "", "", "", ""]);
+      rows.push([scenario.name, "(no figures)"]);
     }
-    metrics.forEach((metric, i) => {
+    byFigure(metrics).forEach(({ metric, versus: ratioVersus }, i) => {
       rows.push([
         i === 0 ? scenario.name : "",
-        metric.name,
+        ratioVersus === undefined ? metric.name : "",
+        metric.runtime,
         formatNumber(metric.ours),
         formatNumber(metric.baseline),
         `${metric.ratio.toFixed(2)}x`,
+        ...(versus
+          ? [ratioVersus === undefined ? "" : `${ratioVersus.toFixed(2)}x`]
+          : []),
         metric.target
           ? `${metric.target.goal} ${metric.target.met ? "met" : "MISSED"}`
           : "",
@@ -109,16 +137,26 @@ export function renderTable(report: BenchReport): string {
       ]);
     });
   }
-  const table = columns(rows, new Set([2, 3, 4]));
+  const table = columns(rows, new Set(versus ? [3, 4, 5, 6] : [3, 4, 5]));
   lines.push(table[0]!, table[0]!.replace(/[^ ]/g, "-"), ...table.slice(1));
 
   lines.push(
     "",
-    `ratio = ours / baseline. Both servers ran side by side, each measured ${options.runsPerServer} times per scenario,`,
-    "in turns (ours first, then the baseline first, ...); idle started a fresh server for each run.",
+    `ratio = ours / the baseline on the same runtime. The servers (${
+      options.runtimes.join(", ")
+    }: ours and the baseline)`,
+    `ran side by side, each measured ${options.runsPerServer} times per scenario, in turns (in that order, then in reverse, ...);`,
+    "idle started a fresh server for each run.",
+    ...(versus
+      ? [
+        `${versus}: our figure on ${
+          others.join(", ")
+        } / our figure on ${base}, the same load.`,
+      ]
+      : []),
     `Rates: median of ${timing.windows} windows of ${timing.windowMs} ms per run, after ${timing.warmupMs} ms of warm-up.`,
     "Latency: from send to receipt, the samples of every run pooled. In a closed loop it includes the wait",
-    "behind the rest of the round; paced, the load is half of our first measured rate, the same for both.",
+    "behind the rest of the round; paced, the load is half of our first measured rate, the same for every server.",
     "demand: the share of the time a thread was running or waiting for a CPU; near 100% it is the bottleneck.",
     "client-limited: the load generator's busiest thread had a demand >= 90% and above the server's in at",
     "least half the runs, so that rate is partly the load generator's. Server CPU per frame compares the",

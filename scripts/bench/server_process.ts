@@ -1,9 +1,11 @@
-import type { ServerCommand } from "./servers.ts";
+import type { Runtime, ServerCommand } from "./servers.ts";
 
 /** A server running as a child process. */
 export interface ServerProcess extends AsyncDisposable {
   /** The command's name: `ours`, `baseline`, `sink`. */
   readonly name: string;
+  /** What it runs on. */
+  readonly runtime: Runtime;
   /** The process id, to read its memory and CPU time from `/proc`. */
   readonly pid: number;
   /** The port it listens on, on 127.0.0.1. */
@@ -25,21 +27,24 @@ const LISTENING = /listening on (\S+):(\d+)/;
 const STOP_GRACE_MS = 3000;
 
 /**
- * Starts a server with `deno <args>` and waits until it prints the line
+ * Starts a server with `<executable> <args>` and waits until it prints the line
  * `... listening on <host>:<port>`, which gives its port. Its stderr is
- * passed through with the server's name in front of every line.
+ * passed through with the server's runtime and name in front of every line.
  */
 export async function startServerProcess(
   command: ServerCommand,
   options: StartOptions = {},
 ): Promise<ServerProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(command.executable, {
     args: command.args,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const stderrDone = forwardLines(child.stderr, `[${command.name}] `);
+  const stderrDone = forwardLines(
+    child.stderr,
+    `[${command.runtime} ${command.name}] `,
+  );
   const stdout = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let stdoutDone = Promise.resolve();
   let stopping: Promise<void> | undefined;
@@ -55,7 +60,9 @@ export async function startServerProcess(
     stdoutDone = stdout.cancel();
     await stop();
     throw new Error(
-      `${command.name} server did not start: ${(error as Error).message}`,
+      `${command.runtime} ${command.name} server did not start: ${
+        (error as Error).message
+      }`,
       { cause: error },
     );
   }
@@ -63,12 +70,13 @@ export async function startServerProcess(
     const { code } = await child.status;
     await stop();
     throw new Error(
-      `${command.name} server exited with code ${code} before it listened`,
+      `${command.runtime} ${command.name} server exited with code ${code} before it listened`,
     );
   }
   stdoutDone = drain(stdout);
   return {
     name: command.name,
+    runtime: command.runtime,
     pid: child.pid,
     port,
     stop,

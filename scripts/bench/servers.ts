@@ -1,16 +1,30 @@
 /**
- * How the bench starts each server. Every flag it passes lives here, so a
- * new server option (a store to choose, a limit to lift) is added in one
- * place.
+ * How the bench starts each server, on each runtime. Every flag it passes
+ * lives here, so a new server option (a store to choose, a limit to lift)
+ * is added in one place.
  *
  * @module
  */
+import { BUNDLE, bundleServer, findBun } from "../bun_build.ts";
 
-/** A server the bench can start as a child process: `deno <args>`. */
+/** The runtimes the bench can run the servers on. */
+export const RUNTIMES = ["deno", "bun"] as const;
+
+/** A runtime the bench can run the servers on. */
+export type Runtime = typeof RUNTIMES[number];
+
+/** A server the bench can start as a child process: `<executable> <args>`. */
 export interface ServerCommand {
   /** Shown in the report: `ours`, `baseline`, `sink`. */
   name: string;
-  /** Arguments after `deno`; the server must print `listening on host:port`. */
+  /** What it runs on. */
+  runtime: Runtime;
+  /**
+   * The runtime's own executable, never a wrapper such as `npx`: the bench
+   * reads the server's memory and CPU time through its process id.
+   */
+  executable: string;
+  /** Arguments after the executable; the server must print `listening on host:port`. */
   args: string[];
   /** The flags after the script, for the report. */
   serverFlags: string[];
@@ -69,23 +83,32 @@ function script(path: string): string {
   return new URL(path, import.meta.url).href;
 }
 
-function profileFlags(dir: string | undefined): string[] {
-  return dir === undefined ? [] : [`--cpu-prof-dir=${dir}`, "--cpu-prof-md"];
+/** Deno profiles when given a directory; Bun also wants `--cpu-prof`. */
+function profileFlags(dir: string | undefined, runtime: Runtime): string[] {
+  if (dir === undefined) return [];
+  const flags = [`--cpu-prof-dir=${dir}`, "--cpu-prof-md"];
+  return runtime === "bun" ? ["--cpu-prof", ...flags] : flags;
 }
 
-/** Our chat server, `main.ts`, with the bench's settings. */
-export function ourServer(options: ServerOptions = {}): ServerCommand {
-  const serverFlags = [
+function ourFlags(options: ServerOptions): string[] {
+  return [
     ...LISTEN,
     ...BENCH_SETTINGS.flatMap(({ flag, value }) => [flag, value]),
     ...options.serverArgs ?? [],
   ];
+}
+
+/** Our chat server, `main.ts`, with the bench's settings. */
+export function ourServer(options: ServerOptions = {}): ServerCommand {
+  const serverFlags = ourFlags(options);
   return {
     name: "ours",
+    runtime: "deno",
+    executable: Deno.execPath(),
     args: [
       "run",
       ...OUR_PERMISSIONS,
-      ...profileFlags(options.profileDir),
+      ...profileFlags(options.profileDir, "deno"),
       OUR_SCRIPT,
       ...serverFlags,
     ],
@@ -97,10 +120,12 @@ export function ourServer(options: ServerOptions = {}): ServerCommand {
 export function baselineServer(options: ServerOptions = {}): ServerCommand {
   return {
     name: "baseline",
+    runtime: "deno",
+    executable: Deno.execPath(),
     args: [
       "run",
       "--allow-net",
-      ...profileFlags(options.profileDir),
+      ...profileFlags(options.profileDir, "deno"),
       script("./baseline_server.ts"),
       ...LISTEN,
     ],
@@ -112,7 +137,67 @@ export function baselineServer(options: ServerOptions = {}): ServerCommand {
 export function sinkServer(): ServerCommand {
   return {
     name: "sink",
+    runtime: "deno",
+    executable: Deno.execPath(),
     args: ["run", "--allow-net", script("./sink_server.ts"), ...LISTEN],
     serverFlags: LISTEN,
   };
+}
+
+/**
+ * Our chat server on Bun: `main.ts` bundled by `deno bundle` (built anew
+ * here), run by the Bun executable itself, with the bench's settings.
+ */
+export async function ourServerOnBun(
+  options: ServerOptions = {},
+): Promise<ServerCommand> {
+  await bundleServer();
+  const serverFlags = ourFlags(options);
+  return {
+    name: "ours",
+    runtime: "bun",
+    executable: await findBun(),
+    args: [...profileFlags(options.profileDir, "bun"), BUNDLE, ...serverFlags],
+    serverFlags,
+  };
+}
+
+/** The smallest Bun server speaking the protocol: Bun's ceiling. */
+export async function baselineServerOnBun(
+  options: ServerOptions = {},
+): Promise<ServerCommand> {
+  return {
+    name: "baseline",
+    runtime: "bun",
+    executable: await findBun(),
+    args: [
+      ...profileFlags(options.profileDir, "bun"),
+      new URL("./baseline_server_bun.ts", import.meta.url).pathname,
+      ...LISTEN,
+    ],
+    serverFlags: LISTEN,
+  };
+}
+
+/**
+ * Our server and the baseline on one runtime, in that order; a CPU profile
+ * of each goes into `<profileDir>/<runtime>-<server>/`.
+ */
+export async function serverPair(
+  runtime: Runtime,
+  options: ServerOptions = {},
+): Promise<ServerCommand[]> {
+  const { serverArgs, profileDir } = options;
+  const dir = (name: string) =>
+    profileDir && `${profileDir}/${runtime}-${name}`;
+  if (runtime === "bun") {
+    return [
+      await ourServerOnBun({ serverArgs, profileDir: dir("ours") }),
+      await baselineServerOnBun({ profileDir: dir("baseline") }),
+    ];
+  }
+  return [
+    ourServer({ serverArgs, profileDir: dir("ours") }),
+    baselineServer({ profileDir: dir("baseline") }),
+  ];
 }

@@ -1,13 +1,18 @@
 import type { BenchReport } from "./bench.ts";
 import { formatNumber } from "./report_table.ts";
+import type { Runtime } from "./servers.ts";
 
 const WIDTH = 760;
 const LABEL_WIDTH = 90;
 const BAR_WIDTH = 470;
 const BAR_HEIGHT = 18;
-const GROUP_HEIGHT = 74;
+const ROW_HEIGHT = BAR_HEIGHT + 4;
 const TOP = 64;
-const COLORS = { ours: "#2563eb", baseline: "#9ca3af" };
+const SERVERS = ["ours", "baseline"] as const;
+const COLORS: Record<Runtime, Record<typeof SERVERS[number], string>> = {
+  deno: { ours: "#2563eb", baseline: "#9ca3af" },
+  bun: { ours: "#ea580c", baseline: "#d6b48a" },
+};
 
 function escape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(
@@ -18,55 +23,76 @@ function escape(text: string): string {
 
 /**
  * A horizontal bar chart of each scenario's main figure, ours against the
- * baseline. The two bars of a scenario share a scale, so their lengths
- * compare; scenarios have different units, so nothing compares across.
+ * baseline, on each runtime. The bars of a scenario share a scale, so their
+ * lengths compare; scenarios have different units, so nothing compares
+ * across.
  */
 export function renderSvgChart(report: BenchReport): string {
   const groups = report.scenarios.flatMap(({ scenario, metrics }) => {
-    const metric = metrics.find((metric) => metric.headline);
-    return metric ? [{ scenario: scenario.name, metric }] : [];
+    const headlines = metrics.filter((metric) => metric.headline);
+    return headlines.length > 0 ? [{ scenario: scenario.name, headlines }] : [];
   });
-  const height = TOP + groups.length * GROUP_HEIGHT + 16;
+  const groupHeight = (headlines: unknown[]) =>
+    30 + headlines.length * SERVERS.length * ROW_HEIGHT;
+  const height = TOP +
+    groups.reduce((sum, { headlines }) => sum + groupHeight(headlines), 0) + 8;
+  const runtimes = report.options.runtimes;
+  const legend = runtimes.flatMap((runtime) =>
+    SERVERS.map((server) =>
+      `<tspan fill="${COLORS[runtime][server]}">■ ${runtime} ${server}</tspan>`
+    )
+  ).join(" ");
+  const versions = [`Deno ${report.environment.deno}`];
+  if (report.environment.bun) versions.push(`Bun ${report.environment.bun}`);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" ` +
     `viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, sans-serif" font-size="13">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="16" y="26" font-size="16" font-weight="600">Chat server: ours against the baseline</text>`,
-    `<text x="16" y="46" fill="#555">${escape(report.startedAt)} · Deno ${
-      escape(report.environment.deno)
-    } · <tspan fill="${COLORS.ours}">■ ours</tspan> <tspan fill="${COLORS.baseline}">■ baseline</tspan></text>`,
+    `<text x="16" y="46" fill="#555">${escape(report.startedAt)} · ${
+      escape(versions.join(", "))
+    } · ${legend}</text>`,
   ];
-  groups.forEach(({ scenario, metric }, i) => {
-    const y = TOP + i * GROUP_HEIGHT;
-    const better = metric.higherIsBetter
+  let y = TOP;
+  for (const { scenario, headlines } of groups) {
+    const [metric] = headlines;
+    const better = metric!.higherIsBetter
       ? "higher is better"
       : "lower is better";
+    const ratios = headlines.map((m) =>
+      `${m.ratio.toFixed(2)}x on ${m.runtime}`
+    )
+      .join(", ");
     parts.push(
       `<text x="16" y="${y + 14}" font-weight="600">${escape(scenario)}</text>`,
       `<text x="${LABEL_WIDTH + 16}" y="${y + 14}" fill="#555">${
-        escape(metric.name)
-      }, ${better}: ` +
-        `ours is ${metric.ratio.toFixed(2)}x the baseline</text>`,
+        escape(metric!.name)
+      }, ${better}; ours / baseline: ${ratios}</text>`,
     );
-    const scale = BAR_WIDTH / Math.max(metric.ours, metric.baseline);
-    (["ours", "baseline"] as const).forEach((server, row) => {
+    const scale = BAR_WIDTH /
+      Math.max(...headlines.flatMap((m) => [m.ours, m.baseline]));
+    const bars = headlines.flatMap((metric) =>
+      SERVERS.map((server) => ({ metric, server }))
+    );
+    bars.forEach(({ metric, server }, row) => {
       const value = metric[server];
-      const barY = y + 22 + row * (BAR_HEIGHT + 4);
+      const barY = y + 22 + row * ROW_HEIGHT;
       const length = Math.max(1, value * scale);
       parts.push(
         `<text x="${LABEL_WIDTH + 8}" y="${
           barY + 13
-        }" text-anchor="end" fill="#333">${server}</text>`,
+        }" text-anchor="end" fill="#333">${metric.runtime} ${server}</text>`,
         `<rect x="${LABEL_WIDTH + 16}" y="${barY}" width="${
           length.toFixed(1)
         }" height="${BAR_HEIGHT}" ` +
-          `fill="${COLORS[server]}"/>`,
+          `fill="${COLORS[metric.runtime][server]}"/>`,
         `<text x="${LABEL_WIDTH + 22 + length}" y="${barY + 13}">${
           formatNumber(value)
         }</text>`,
       );
     });
-  });
+    y += groupHeight(headlines);
+  }
   parts.push("</svg>");
   return parts.join("\n") + "\n";
 }
