@@ -7,8 +7,10 @@
  * A room is a Bun pub/sub topic: `ws.subscribe(room)` and
  * `server.publish(room, text)`, which hands a frame to every member in
  * native code. That is how the smallest natural Bun chat server is written
- * (Bun's own chat-room benchmark does the same), and it is what our server
- * does on Bun, so the two compare like with like.
+ * (Bun's own chat-room benchmark does the same), so it marks Bun's ceiling.
+ * Our server sends socket by socket instead (see
+ * `lib/adapters/bun_websocket.ts` for why), which is part of the gap the
+ * bench shows.
  *
  * Bun runs it as it is, the TypeScript included:
  *
