@@ -166,7 +166,8 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   });
   let nextConnectionId = 1;
   let inFlight = 0;
-  let drained = Promise.withResolvers<void>();
+  /** Made only while shutdown waits, so a request costs no promise. */
+  let drained: PromiseWithResolvers<void> | undefined;
 
   return {
     chat,
@@ -182,10 +183,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       try {
         return await handleHttp(request, clientIp);
       } finally {
-        if (--inFlight === 0) {
-          drained.resolve();
-          drained = Promise.withResolvers();
-        }
+        if (--inFlight === 0) drained?.resolve();
       }
     },
     refuseUpgrade(request, clientIp) {
@@ -225,7 +223,9 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     },
     beginShutdown: () => admission.close(),
     async drain(timeoutMs) {
-      if (inFlight > 0) await waitAtMost(drained.promise, timeoutMs);
+      if (inFlight === 0) return;
+      drained = Promise.withResolvers();
+      await waitAtMost(drained.promise, timeoutMs);
     },
     async close() {
       await retention.stop();

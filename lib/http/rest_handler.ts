@@ -141,6 +141,7 @@ export function createRestHandler(
     },
     ...options.extraRoutes ?? [],
   ];
+  const findRoute = routeFinder(routes);
 
   async function handleRest(
     request: Request,
@@ -148,13 +149,11 @@ export function createRestHandler(
   ): Promise<Response> {
     try {
       const { pathname } = new URL(request.url);
-      const { route, params } = findRoute(routes, pathname);
-      const methods = Object.keys(route.methods);
-      const allow = [...methods, "OPTIONS"].join(", ");
+      const { route, params } = findRoute(pathname);
       if (request.method === "OPTIONS") {
         return new Response(null, {
           status: 204,
-          headers: { ...CORS_HEADERS, allow },
+          headers: { ...CORS_HEADERS, allow: allowHeader(route) },
         });
       }
       // Only own keys: a method named "toString" must not find the
@@ -166,9 +165,9 @@ export function createRestHandler(
         throw new HttpError(
           405,
           `${request.method} ${pathname} is not supported: use ${
-            methods.join(" or ")
+            Object.keys(route.methods).join(" or ")
           } ${pathname}`,
-          { headers: { allow } },
+          { headers: { allow: allowHeader(route) } },
         );
       }
       return await handler(request, params, clientIp);
@@ -194,36 +193,61 @@ export function createRestHandler(
   });
 }
 
-function findRoute(
-  routes: Route[],
-  pathname: string,
-): { route: Route; params: Record<string, string> } {
-  for (const route of routes) {
-    const params = matchPath(route.path, pathname);
-    if (params) return { route, params };
-  }
-  throw new HttpError(404, "Endpoint not found");
+/** The `Allow` header of a route: its methods, and `OPTIONS`. */
+function allowHeader(route: Route): string {
+  return [...Object.keys(route.methods), "OPTIONS"].join(", ");
 }
 
+/** A route's path cut into segments once: text, or a `{name}` parameter. */
+type Segment = string | { param: string };
+
 /**
- * Matches a path against a route's path, segment by segment; a `{name}`
- * segment matches any non-empty segment and is returned URL-decoded.
+ * Compiles the routes' paths once into the function that finds the route of
+ * a request's path: an exact path by a Map lookup, a path with parameters
+ * segment by segment (a `{name}` matches any non-empty segment and is
+ * returned URL-decoded). An unknown path throws the 404.
  */
-function matchPath(
-  template: string,
-  pathname: string,
+function routeFinder(
+  routes: Route[],
+): (pathname: string) => { route: Route; params: Record<string, string> } {
+  const exact = new Map<string, Route>();
+  const templated: { route: Route; segments: Segment[] }[] = [];
+  for (const route of routes) {
+    if (!route.path.includes("{")) {
+      if (!exact.has(route.path)) exact.set(route.path, route);
+      continue;
+    }
+    const segments = route.path.split("/").map((part): Segment => {
+      const param = /^\{(\w+)\}$/.exec(part)?.[1];
+      return param === undefined ? part : { param };
+    });
+    templated.push({ route, segments });
+  }
+
+  return function findRoute(pathname) {
+    const route = exact.get(pathname);
+    if (route) return { route, params: {} };
+    const actual = pathname.split("/");
+    for (const { route, segments } of templated) {
+      const params = match(segments, actual);
+      if (params) return { route, params };
+    }
+    throw new HttpError(404, "Endpoint not found");
+  };
+}
+
+function match(
+  segments: Segment[],
+  actual: string[],
 ): Record<string, string> | undefined {
-  const expected = template.split("/");
-  const actual = pathname.split("/");
-  if (expected.length !== actual.length) return undefined;
+  if (segments.length !== actual.length) return undefined;
   const params: Record<string, string> = {};
-  for (const [i, part] of expected.entries()) {
+  for (const [i, segment] of segments.entries()) {
     const value = actual[i]!;
-    const name = /^\{(\w+)\}$/.exec(part)?.[1];
-    if (name === undefined) {
-      if (part !== value) return undefined;
+    if (typeof segment === "string") {
+      if (segment !== value) return undefined;
     } else if (value === "") return undefined;
-    else params[name] = decodePathSegment(name, value);
+    else params[segment.param] = decodePathSegment(segment.param, value);
   }
   return params;
 }
