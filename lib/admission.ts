@@ -21,7 +21,9 @@ export interface AdmissionOptions {
 
 /** Why an upgrade was refused, as an HTTP answer. */
 export interface Refusal {
+  /** The HTTP status: 403 for the origin, 503 for the limits. */
   status: number;
+  /** The message of the JSON error body. */
   error: string;
   /** A short cause, for the metrics. */
   reason: string;

@@ -41,10 +41,13 @@ export type Transport = "websocket" | "rest";
 
 /** What `GET /rooms/{room_id}` tells about a room. */
 export interface RoomInfo {
+  /** The room asked about. */
   room_id: string;
   /** Names of the connected members, each once, in the order they joined. */
   members: string[];
+  /** How many messages the room holds. */
   message_count: number;
+  /** `sent_at` of the newest message, or `null` for a room without any. */
   last_message_at: number | null;
 }
 

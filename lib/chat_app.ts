@@ -95,7 +95,9 @@ export interface SocketLimits {
 
 /** What the adapter reports when a socket ends. */
 export interface CloseInfo {
+  /** The WebSocket close code (1006 when the connection just ended). */
   code: number;
+  /** The close reason, often empty. */
   reason: string;
 }
 

@@ -3,7 +3,9 @@ import type { ChatApp, ChatAppOptions } from "../chat_app.ts";
 
 /** Where a server listens. */
 export interface ListenAddr {
+  /** The address, e.g. `0.0.0.0` or `127.0.0.1`. */
   hostname: string;
+  /** The TCP port, the one the system picked when 0 was asked for. */
   port: number;
 }
 

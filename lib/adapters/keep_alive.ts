@@ -1,5 +1,6 @@
 /** What {@linkcode KeepAlive} needs of a socket. */
 export interface PingableSocket {
+  /** Sends a ping frame, which a live peer answers with a pong. */
   ping(): void;
   /** Ends the connection at once, without a closing handshake. */
   terminate(): void;

@@ -1,5 +1,6 @@
 /** What {@linkcode OpenSockets} needs of a runtime's WebSocket. */
 export interface ClosableSocket {
+  /** Starts the closing handshake with this code and reason. */
   close(code: number, reason: string): void;
 }
 
@@ -35,6 +36,7 @@ export class OpenSockets<S extends ClosableSocket> implements Iterable<S> {
     return this.#sockets.size;
   }
 
+  /** The open sockets, in the order they opened. */
   [Symbol.iterator](): Iterator<S> {
     return this.#sockets.values();
   }

@@ -4,6 +4,7 @@ import type { Route } from "./route.ts";
 
 /** What the operations endpoints read from the running server. */
 export interface OpsState {
+  /** The chat: its store, rooms and metrics. */
   chat: Chat;
   /** Open WebSocket connections. */
   openConnections(): number;

@@ -33,6 +33,8 @@ export class Batcher<T, R> {
   #scheduled: ReturnType<typeof setImmediate> | undefined;
 
   /**
+   * Creates a batcher around the function that writes a batch.
+   *
    * @param write writes a whole batch and returns one result per item, in
    *   order; if it throws, every `add()` of the batch rejects with the error
    */
