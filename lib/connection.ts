@@ -17,7 +17,9 @@ import { Membership } from "./membership.ts";
 import { Outbox } from "./outbox.ts";
 import type { Peer } from "./peer.ts";
 import { ProtocolError } from "./protocol_error.ts";
+import { QuotaError } from "./quota_error.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
+import type { StorageQuota } from "./storage_quota.ts";
 
 /** Options of {@linkcode Connection}. */
 export interface ConnectionOptions {
@@ -49,6 +51,8 @@ export interface ConnectionOptions {
   rateLimit?: number | undefined;
   /** Frames per second per IP address, shared by its connections. */
   ipLimiter?: RateLimiter | undefined;
+  /** What the connection's IP address may store. */
+  quota?: StorageQuota | undefined;
   /**
    * A connection that stays over its budget this long is closed (1008).
    * @default {10000}
@@ -104,6 +108,7 @@ export class Connection {
   readonly #logger: Logger;
   readonly #onClose: (info: CloseInfo) => void;
   readonly #logFields: { id: number; ip: string };
+  readonly #quota: StorageQuota | undefined;
   #open = true;
 
   /** Takes over a WebSocket that was just accepted. */
@@ -115,6 +120,7 @@ export class Connection {
     this.#onClose = options.onClose ?? (() => {});
     const clientIp = options.clientIp ?? "unknown";
     this.#logFields = { id: options.id ?? 0, ip: clientIp };
+    this.#quota = options.quota;
     this.#outbox = new Outbox(peer, {
       maxBufferedBytes: options.maxBufferedBytes,
       onSlow: () => {
@@ -138,7 +144,9 @@ export class Connection {
     }, {
       maxFrameBytes: options.maxFrameBytes,
       isOpen: () => this.#open,
-      admit: () => this.#admit(),
+      spend: () => this.#spend(),
+      admit: (frame) =>
+        frame.type === "send-message" ? this.#admitMessage(frame) : undefined,
       reply: (text) => this.#outbox.send(text),
       close: (code, reason) => this.#end(code, reason),
       onRefuse: (reason) => chat.metrics.errors.inc(reason),
@@ -192,12 +200,35 @@ export class Connection {
     this.close({ code, reason });
   }
 
-  #admit(): void {
+  #spend(): void {
     try {
       this.#budget.spend();
     } catch (error) {
       this.#chat.metrics.rateLimited.inc("websocket");
       throw error;
+    }
+  }
+
+  /**
+   * Whether this connection may send to the room, and its IP address store
+   * one more message now.
+   */
+  #admitMessage(frame: SendMessageFrame): void | Promise<void> {
+    if (!this.#rooms.has(frame.room_id)) {
+      throw new ProtocolError(
+        `Cannot send to room "${frame.room_id}": join it first`,
+        "not_joined",
+      );
+    }
+    const refused = (error: unknown): never => {
+      if (!(error instanceof QuotaError)) throw error;
+      if (error.status === 429) this.#chat.metrics.rateLimited.inc("websocket");
+      throw new ProtocolError(error.message, error.reason);
+    };
+    try {
+      return this.#quota?.admit(frame, this.#logFields.ip)?.catch(refused);
+    } catch (error) {
+      refused(error);
     }
   }
 
@@ -272,21 +303,14 @@ export class Connection {
   }
 
   /**
-   * `send-message`: stores it, then every member receives it. Not `async`:
-   * the message is handed to the store before this returns, so that a
-   * client's sends are stored in the order they came (see
-   * `createDispatcher`).
+   * `send-message`, once admitted: stores it, then every member receives
+   * it. Not `async`: the message is handed to the store before this
+   * returns, so that a client's sends are stored in the order they came
+   * (see `createDispatcher`).
    */
   #send(frame: SendMessageFrame): Promise<unknown> {
-    const roomId = frame.room_id;
-    if (!this.#rooms.has(roomId)) {
-      throw new ProtocolError(
-        `Cannot send to room "${roomId}": join it first`,
-        "not_joined",
-      );
-    }
     return this.#chat.post({
-      room_id: roomId,
+      room_id: frame.room_id,
       from: frame.from,
       message: frame.message,
     }, "websocket");
