@@ -12,6 +12,7 @@ import type { Peer } from "./peer.ts";
 import { DiskWatch } from "./disk_watch.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { Retention, type RetentionOptions } from "./retention.ts";
+import type { RoomBus } from "./room_bus.ts";
 import { StorageQuota } from "./storage_quota.ts";
 import { MemoryStore } from "./store/memory.ts";
 import type { MessageStore } from "./store/store.ts";
@@ -23,6 +24,11 @@ export interface ChatAppOptions extends AdmissionOptions {
    * @default {new MemoryStore()}
    */
   store?: MessageStore | undefined;
+  /**
+   * How the rooms' events reach their members, on every instance.
+   * @default {a LocalRoomBus: this process only}
+   */
+  bus?: RoomBus | undefined;
   /**
    * How many recent messages a joiner receives.
    * @default {50}
@@ -170,6 +176,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   const logger = options.logger ?? new Logger();
   const chat = new Chat({
     store: options.store ?? new MemoryStore(),
+    bus: options.bus,
     joinHistory: options.joinHistory,
     pageMax: options.pageMax,
   });
@@ -272,6 +279,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     async close() {
       disk?.stop();
       await retention.stop();
+      await chat.bus.close();
       await chat.store.close();
     },
   };

@@ -8,8 +8,7 @@ import { createDispatcher } from "./dispatcher.ts";
 import { FrameBudget } from "./frame_budget.ts";
 import {
   historyGapFrame,
-  joinRoomFrame,
-  leaveRoomFrame,
+  presenceFrame,
   receiveMessageFrame,
 } from "./frames.ts";
 import { Logger } from "./logger.ts";
@@ -261,6 +260,10 @@ export class Connection {
 
     let page;
     try {
+      // First follow the room, then read its history: what is stored in
+      // between comes both ways, and the membership gives it once.
+      await this.#chat.bus.follow(roomId);
+      if (!stillJoining()) return;
       page = await this.#chat.historyOnJoin(roomId, frame.since);
     } catch (error) {
       if (stillJoining()) this.#drop(roomId);
@@ -285,7 +288,7 @@ export class Connection {
     }
     const held = membership.release(messages.at(-1)?.id ?? 0, frame.since);
     membership.announced = true;
-    this.#chat.rooms.broadcast(roomId, joinRoomFrame(roomId, membership.name));
+    this.#announce("join-room", roomId, membership);
     for (const text of held) this.#outbox.send(text);
   }
 
@@ -299,7 +302,7 @@ export class Connection {
         "not_joined",
       );
     }
-    this.#outbox.send(leaveRoomFrame(roomId, membership.name));
+    this.#outbox.send(presenceFrame("leave-room", roomId, membership.name));
   }
 
   /**
@@ -322,12 +325,20 @@ export class Connection {
     if (!membership) return undefined;
     this.#rooms.delete(roomId);
     this.#chat.rooms.remove(roomId, membership);
-    if (membership.announced) {
-      this.#chat.rooms.broadcast(
-        roomId,
-        leaveRoomFrame(roomId, membership.name),
-      );
-    }
+    this.#chat.bus.unfollow(roomId);
+    if (membership.announced) this.#announce("leave-room", roomId, membership);
     return membership;
+  }
+
+  /** Tells the room, on every instance, that this connection came or went. */
+  #announce(
+    type: "join-room" | "leave-room",
+    roomId: string,
+    { name }: Membership,
+  ): void {
+    this.#chat.bus.announce(
+      { type, room_id: roomId, from: name },
+      { connection: String(this.#logFields.id), from: name },
+    );
   }
 }
