@@ -1,5 +1,5 @@
 import { waitAtMost } from "./_wait_at_most.ts";
-import { Admission, type AdmissionOptions } from "./admission.ts";
+import { Admission, type AdmissionOptions, type Refusal } from "./admission.ts";
 import { Chat } from "./chat.ts";
 import { Connection } from "./connection.ts";
 import { FAR_OVER_FACTOR } from "./dispatcher.ts";
@@ -137,6 +137,9 @@ export interface SocketLimits {
   idleTimeoutSeconds: number;
 }
 
+/** The answer of {@linkcode ChatApp.admit}. */
+export type Admitted = { refused: Refusal } | { leave: () => void };
+
 /**
  * The whole chat server without its runtime: what a runtime adapter needs
  * to serve it.
@@ -150,6 +153,13 @@ export interface ChatApp {
   readonly retention: Retention;
   /** Limits the adapter enforces on each socket. */
   readonly socketLimits: SocketLimits;
+  /**
+   * Admits a new connection from `clientIp` where the adapter first sees
+   * one (Deno: as it accepts it; Bun: at its WebSocket upgrade): why it is
+   * refused (the adapter answers 503 and closes it), or the function that
+   * counts it closed, to be called once it has.
+   */
+  admit(clientIp: string): Admitted;
   /** Answers a plain HTTP request (the REST API). */
   handleHttp(request: Request, clientIp: string): Promise<Response>;
   /**
@@ -183,6 +193,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   const retention = new Retention(chat.store, options.retention);
   retention.start();
   const admission = new Admission(options);
+  const refusals = new RefusalLog(logger);
   const rateLimit = options.rateLimit ?? 20;
   const ipRateLimit = options.ipRateLimit ?? 200;
   const ipLimiter = ipRateLimit > 0
@@ -208,7 +219,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     quota,
     extraRoutes: opsRoutes({
       chat,
-      openConnections: () => admission.open,
+      openConnections: () => admission.webSockets,
       shuttingDown: () => admission.closing,
       writesRefused: () =>
         quota.diskFull
@@ -245,14 +256,18 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
         if (--inFlight === 0) drained?.resolve();
       }
     },
+    admit(clientIp) {
+      const refused = admission.admit(clientIp);
+      if (!refused) return { leave: admission.enter(clientIp) };
+      chat.metrics.errors.inc(refused.reason);
+      refusals.note(clientIp, refused);
+      return { refused };
+    },
     refuseUpgrade(request, clientIp) {
-      const refusal = admission.check(request.headers.get("origin"), clientIp);
+      const refusal = admission.check(request.headers.get("origin"));
       if (!refusal) return refuseHandshake(request);
       chat.metrics.errors.inc(refusal.reason);
-      logger.warn("connection.refused", {
-        ip: clientIp,
-        reason: refusal.reason,
-      });
+      refusals.note(clientIp, refusal);
       return jsonResponse({ error: refusal.error }, refusal.status);
     },
     connect(peer, clientIp) {
@@ -267,7 +282,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
         floodCloseMs: options.floodCloseMs,
         maxBufferedBytes: socketLimits.maxBufferedBytes,
         logger,
-        onClose: admission.enter(clientIp),
+        onClose: admission.enterWebSocket(),
       });
     },
     beginShutdown: () => admission.close(),
@@ -283,4 +298,32 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       await chat.store.close();
     },
   };
+}
+
+/**
+ * Logs refused connections, at most one line a second with the number
+ * refused since the last one: a flood of connections must not become a
+ * flood of log lines.
+ */
+class RefusalLog {
+  readonly #logger: Logger;
+  #loggedAt = -Infinity;
+  #unlogged = 0;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  note(ip: string, refusal: Refusal): void {
+    this.#unlogged++;
+    const now = performance.now();
+    if (now - this.#loggedAt < 1000) return;
+    this.#logger.warn("connection.refused", {
+      ip,
+      reason: refusal.reason,
+      refused: this.#unlogged,
+    });
+    this.#loggedAt = now;
+    this.#unlogged = 0;
+  }
 }

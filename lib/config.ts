@@ -168,8 +168,15 @@ const OPTIONS = {
   },
   "max-connections-per-ip": {
     env: "CHAT_MAX_CONNECTIONS_PER_IP",
-    default: 0,
+    default: 256,
     help: "open WebSocket connections per client IP address (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
+  "ip-connect-rate": {
+    env: "CHAT_IP_CONNECT_RATE",
+    default: 50,
+    help: "new connections per second per client IP address, bursts of\n" +
+      "twice that (0: no limit)",
     parse: integer(0, 1_000_000),
   },
   "rate-limit": {

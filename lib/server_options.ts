@@ -23,6 +23,7 @@ export function serverOptions(config: Config): ServeChatOptions {
     maxRoomsPerConnection: config["max-rooms-per-connection"],
     maxConnections: config["max-connections"],
     maxConnectionsPerIp: config["max-connections-per-ip"],
+    ipConnectRate: config["ip-connect-rate"],
     rateLimit: config["rate-limit"],
     ipRateLimit: config["ip-rate-limit"],
     ipMessageRate: config["ip-message-rate"],

@@ -19,14 +19,25 @@ export function acceptWebSocket(
   app: ChatApp,
   sockets: OpenSockets<WebSocket>,
 ): Response {
+  // Deno.serve shows no connection before its first request, so a
+  // WebSocket is where a connection is admitted.
+  const admitted = app.admit(clientIp);
+  if ("refused" in admitted) {
+    const { error, status } = admitted.refused;
+    return jsonResponse({ error }, status);
+  }
   const refusal = app.refuseUpgrade(request, clientIp);
-  if (refusal) return refusal;
+  if (refusal) {
+    admitted.leave();
+    return refusal;
+  }
   let upgrade;
   try {
     upgrade = Deno.upgradeWebSocket(request, {
       idleTimeout: app.socketLimits.idleTimeoutSeconds,
     });
   } catch {
+    admitted.leave();
     // refuseUpgrade() checked the handshake, so this is not expected.
     return jsonResponse({ error: "Invalid WebSocket upgrade" }, 400);
   }
@@ -52,6 +63,7 @@ export function acceptWebSocket(
     sockets.delete(socket);
     // Deno reports 0 for a connection that ended without a close frame.
     connection.close({ code: event.code || 1006, reason: event.reason });
+    admitted.leave();
   });
   return response;
 }

@@ -62,6 +62,11 @@ export const BENCH_SETTINGS: readonly {
       value: "0",
       why: "the load generator sends far faster than any person may",
     })),
+  ...["--max-connections-per-ip", "--ip-connect-rate"].map((flag) => ({
+    flag,
+    value: "0",
+    why: "the load generator opens every client from one address",
+  })),
   {
     flag: "--log-level",
     value: "warn",
