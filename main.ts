@@ -29,6 +29,7 @@ import {
   parseConfig,
 } from "./lib/config.ts";
 import { Logger } from "./lib/logger.ts";
+import { connectionCap, readOpenFileLimit } from "./lib/open_file_limit.ts";
 import { serverOptions } from "./lib/server_options.ts";
 import { MemoryStore } from "./lib/store/memory.ts";
 import { SqliteStore } from "./lib/store/sqlite.ts";
@@ -60,8 +61,13 @@ function startFromCommandLine(): void {
     format: config["log-format"],
   });
   const { store, where } = openStore(config);
+  const options = serverOptions(config);
+  const openFileLimit = readOpenFileLimit();
+  const maxOpenConnections = options.maxOpenConnections ??
+    connectionCap(openFileLimit);
   const server = serveChat({
-    ...serverOptions(config),
+    ...options,
+    maxOpenConnections,
     store,
     logger,
     onListen({ hostname, port }) {
@@ -70,7 +76,13 @@ function startFromCommandLine(): void {
       console.log(`  HTTP:      http://${host}:${port}`);
       console.log(`  WebSocket: ws://${host}:${port}`);
       console.log(`  History:   ${where}`);
-      logger.info("server.start", { hostname, port, pid: process.pid });
+      logger.info("server.start", {
+        hostname,
+        port,
+        pid: process.pid,
+        max_open_connections: maxOpenConnections,
+        open_file_limit: openFileLimit ?? "unknown",
+      });
     },
   });
 

@@ -8,6 +8,7 @@ import { opsRoutes } from "./http/ops_routes.ts";
 import { createRestHandler } from "./http/rest_handler.ts";
 import { refuseHandshake } from "./http/websocket_handshake.ts";
 import { Logger } from "./logger.ts";
+import { connectionCap, readOpenFileLimit } from "./open_file_limit.ts";
 import type { Peer } from "./peer.ts";
 import { DiskWatch } from "./disk_watch.ts";
 import { RateLimiter } from "./rate_limiter.ts";
@@ -114,6 +115,12 @@ export interface ChatAppOptions extends AdmissionOptions {
    */
   idleTimeoutSeconds?: number | undefined;
   /**
+   * Seconds a connection may take to send a complete request head, from
+   * its opening or the end of its last answer, before it is closed.
+   * @default {10}
+   */
+  headerTimeoutSeconds?: number | undefined;
+  /**
    * Where notable events are logged.
    * @default {new Logger()}
    */
@@ -135,6 +142,11 @@ export interface SocketLimits {
   maxBufferedBytes: number;
   /** Seconds without a pong before a socket is dropped; 0 off. */
   idleTimeoutSeconds: number;
+  /**
+   * Seconds a connection may take to send a complete request head, from
+   * its opening or the end of its last answer (see `lib/header_timeout.ts`).
+   */
+  headerTimeoutSeconds: number;
 }
 
 /** The answer of {@linkcode ChatApp.admit}. */
@@ -192,7 +204,11 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   });
   const retention = new Retention(chat.store, options.retention);
   retention.start();
-  const admission = new Admission(options);
+  const admission = new Admission({
+    ...options,
+    maxOpenConnections: options.maxOpenConnections ??
+      connectionCap(readOpenFileLimit()),
+  });
   const refusals = new RefusalLog(logger);
   const rateLimit = options.rateLimit ?? 20;
   const ipRateLimit = options.ipRateLimit ?? 200;
@@ -241,6 +257,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     largestFrameBytes: (options.maxFrameBytes ?? 65536) * FAR_OVER_FACTOR,
     maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
     idleTimeoutSeconds: options.idleTimeoutSeconds ?? 30,
+    headerTimeoutSeconds: options.headerTimeoutSeconds ?? 10,
   };
 
   return {

@@ -29,6 +29,10 @@ export function serveChatOnBun(options: ServeChatOptions = {}): ChatServer {
       }
       return app.handleHttp(request, clientIp);
     },
+    // A connection idle between requests is closed after the header
+    // timeout. (Bun closes one that has not sent a complete request head
+    // after about 10 seconds of its own, whatever this says.)
+    idleTimeout: Math.min(app.socketLimits.headerTimeoutSeconds, 255),
     websocket: sockets.handler,
   });
   // Bun.serve() listens before it returns.

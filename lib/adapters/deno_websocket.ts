@@ -1,10 +1,12 @@
 import type { ChatApp } from "../chat_app.ts";
 import { jsonResponse } from "../http/json_response.ts";
+import type { RequestEvent } from "./_deno_http.ts";
 import type { OpenSockets } from "./open_sockets.ts";
 
 /**
- * Upgrades a request to a WebSocket and wires the socket's events to the
- * chat. The only place that knows Deno's WebSocket API.
+ * Answers a WebSocket upgrade request: refuses it with an HTTP answer, or
+ * upgrades it and wires the socket's events to the chat. The only place
+ * that knows Deno's WebSocket API.
  *
  * Deno cannot refuse an oversized frame before reading it, so the frame
  * size limit is checked on arrival (by the dispatcher). A peer that
@@ -12,24 +14,23 @@ import type { OpenSockets } from "./open_sockets.ts";
  * a frame from the peer, a close (1001) at its end.
  *
  * @param sockets open sockets are kept here, so shutdown can close them
+ * @param onClosed called once the WebSocket has closed (or its handshake
+ *   could not be sent), not when the upgrade is refused
+ * @returns whether the connection now belongs to a WebSocket: `false`
+ *   after a refusal, when it can go on serving requests
  */
-export function acceptWebSocket(
-  request: Request,
+export async function answerUpgrade(
+  event: RequestEvent,
   clientIp: string,
   app: ChatApp,
   sockets: OpenSockets<WebSocket>,
-): Response {
-  // Deno.serve shows no connection before its first request, so a
-  // WebSocket is where a connection is admitted.
-  const admitted = app.admit(clientIp);
-  if ("refused" in admitted) {
-    const { error, status } = admitted.refused;
-    return jsonResponse({ error }, status);
-  }
+  onClosed: () => void,
+): Promise<boolean> {
+  const { request } = event;
   const refusal = app.refuseUpgrade(request, clientIp);
   if (refusal) {
-    admitted.leave();
-    return refusal;
+    await event.respondWith(refusal);
+    return false;
   }
   let upgrade;
   try {
@@ -37,9 +38,11 @@ export function acceptWebSocket(
       idleTimeout: app.socketLimits.idleTimeoutSeconds,
     });
   } catch {
-    admitted.leave();
     // refuseUpgrade() checked the handshake, so this is not expected.
-    return jsonResponse({ error: "Invalid WebSocket upgrade" }, 400);
+    await event.respondWith(
+      jsonResponse({ error: "Invalid WebSocket upgrade" }, 400),
+    );
+    return false;
   }
   const { socket, response } = upgrade;
 
@@ -63,7 +66,14 @@ export function acceptWebSocket(
     sockets.delete(socket);
     // Deno reports 0 for a connection that ended without a close frame.
     connection.close({ code: event.code || 1006, reason: event.reason });
-    admitted.leave();
+    onClosed();
   });
-  return response;
+  try {
+    await event.respondWith(response);
+  } catch {
+    // The peer left during the handshake: the socket never opens.
+    connection.close({ code: 1006, reason: "" });
+    onClosed();
+  }
+  return true;
 }

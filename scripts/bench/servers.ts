@@ -68,6 +68,12 @@ export const BENCH_SETTINGS: readonly {
     why: "the load generator opens every client from one address",
   })),
   {
+    flag: "--max-open-connections",
+    value: "100000",
+    why: "Deno, which cannot read the open-file limit without --allow-all, " +
+      "would assume 1024 and hold fewer connections than some scenarios open",
+  },
+  {
     flag: "--log-level",
     value: "warn",
     why: "a line per connection would measure the terminal",
