@@ -78,12 +78,19 @@ export class DenoConnections {
         await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
         continue;
       }
-      conn.setNoDelay(true);
-      const clientIp = conn.remoteAddr.hostname;
-      const admitted = this.#app.admit(clientIp);
-      if ("refused" in admitted) this.#refuse(conn, admitted.refused);
-      else this.#track(this.#serve(conn, clientIp, admitted.leave));
+      this.#take(conn);
     }
+  }
+
+  /** Admits an accepted connection and serves it, or refuses it. */
+  #take(conn: Deno.TcpConn): void {
+    const clientIp = conn.remoteAddr.hostname;
+    const admitted = this.#app.admit(clientIp);
+    if ("refused" in admitted) {
+      this.#refuse(conn, admitted.refused);
+      return;
+    }
+    this.#track(this.#serve(conn, clientIp, admitted.leave));
   }
 
   /**
@@ -108,7 +115,21 @@ export class DenoConnections {
     clientIp: string,
     leave: () => void,
   ): Promise<void> {
-    const httpConn = serveHttp(conn);
+    let httpConn;
+    try {
+      // Small answers and frames go out at once, as on Deno.serve.
+      conn.setNoDelay(true);
+      httpConn = serveHttp(conn);
+    } catch {
+      // The peer left as soon as it was accepted.
+      try {
+        conn.close();
+      } catch {
+        // Closed already.
+      }
+      leave();
+      return;
+    }
     this.#open.add(httpConn);
     this.#headerTimeout.wait(httpConn);
     let upgraded = false;
@@ -147,8 +168,10 @@ export class DenoConnections {
   }
 
   #track(task: Promise<void>): void {
-    this.#tasks.add(task);
-    task.finally(() => this.#tasks.delete(task));
+    const tracked: Promise<void> = task
+      .catch((error) => this.#app.logger.error("connection.failed", { error }))
+      .finally(() => this.#tasks.delete(tracked));
+    this.#tasks.add(tracked);
   }
 }
 
