@@ -47,6 +47,11 @@ export interface ChatAppOptions extends AdmissionOptions {
    */
   maxBodyBytes?: number | undefined;
   /**
+   * Longest a REST request body may take to arrive, in milliseconds.
+   * @default {10000}
+   */
+  bodyTimeoutMs?: number | undefined;
+  /**
    * Most rooms one connection may be in at once.
    * @default {100}
    */
@@ -152,6 +157,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   const rateLimit = options.rateLimit ?? 20;
   const handleHttp = createRestHandler(chat, {
     maxBodyBytes: options.maxBodyBytes,
+    bodyTimeoutMs: options.bodyTimeoutMs,
     sendLimiter: rateLimit > 0
       ? new RateLimiter({ rate: rateLimit })
       : undefined,

@@ -129,6 +129,12 @@ const OPTIONS = {
     help: "largest accepted REST request body, in bytes",
     parse: integer(256, 16 * 1024 * 1024),
   },
+  "body-timeout": {
+    env: "CHAT_BODY_TIMEOUT",
+    default: 10,
+    help: "seconds a REST request body may take to arrive (then HTTP 408)",
+    parse: integer(1, 3600),
+  },
   "max-rooms-per-connection": {
     env: "CHAT_MAX_ROOMS_PER_CONNECTION",
     default: 100,

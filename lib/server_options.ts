@@ -19,6 +19,7 @@ export function serverOptions(config: Config): ServeChatOptions {
     },
     maxFrameBytes: config["max-frame-bytes"],
     maxBodyBytes: config["max-body-bytes"],
+    bodyTimeoutMs: config["body-timeout"] * 1000,
     maxRoomsPerConnection: config["max-rooms-per-connection"],
     maxConnections: config["max-connections"],
     maxConnectionsPerIp: config["max-connections-per-ip"],

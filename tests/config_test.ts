@@ -25,6 +25,7 @@ Deno.test("parseConfig() uses defaults without flags or variables", () => {
       "history-ttl": null,
       "max-frame-bytes": 65536,
       "max-body-bytes": 65536,
+      "body-timeout": 10,
       "max-rooms-per-connection": 100,
       "max-connections": 10000,
       "max-connections-per-ip": 0,

@@ -50,7 +50,8 @@ Deno.test("Logger leaves out events below its level", () => {
 });
 
 /** What a client may put in a close reason or a room id. */
-const HOSTILE = "\u001b[2J\u001b]0;pwned\u0007\u009b31m\u202egnp.exe\u2028x\u007f";
+const HOSTILE =
+  "\u001b[2J\u001b]0;pwned\u0007\u009b31m\u202egnp.exe\u2028x\u007f";
 
 /** Characters no log line may hold raw: C0, DEL, C1, bidi controls, U+2028/9. */
 const RAW_CONTROL =

@@ -51,6 +51,7 @@ function errorResponse(description: string, example: string) {
 /** The responses every endpoint that reads a JSON body may give. */
 const BODY_ERRORS = {
   400: { $ref: "#/components/responses/BadRequest" },
+  408: { $ref: "#/components/responses/RequestTimeout" },
   413: { $ref: "#/components/responses/PayloadTooLarge" },
   415: { $ref: "#/components/responses/UnsupportedMediaType" },
 };
@@ -258,6 +259,10 @@ export function openApiDocument(): Record<string, unknown> {
         BadRequest: errorResponse(
           "The body is not JSON, or a field is missing, empty, blank, too long, of the wrong type or unknown",
           "room_id not provided",
+        ),
+        RequestTimeout: errorResponse(
+          "The body did not arrive in time (`--body-timeout`); the connection is closed",
+          "request body did not arrive within 10 s",
         ),
         PayloadTooLarge: errorResponse(
           "The body is over the size limit",

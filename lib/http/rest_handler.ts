@@ -17,6 +17,11 @@ export interface RestOptions {
    * @default {65536}
    */
   maxBodyBytes?: number | undefined;
+  /**
+   * Longest a request body may take to arrive, in milliseconds (then 408).
+   * @default {10000}
+   */
+  bodyTimeoutMs?: number | undefined;
   /** Limits `POST /send` per client IP address; none by default. */
   sendLimiter?: RateLimiter | undefined;
   /** More routes, such as the operations endpoints. */
@@ -45,14 +50,17 @@ export function createRestHandler(
   chat: Chat,
   options: RestOptions = {},
 ): RestHandler {
-  const maxBodyBytes = options.maxBodyBytes ?? 65536;
+  const bodyLimits = {
+    maxBytes: options.maxBodyBytes ?? 65536,
+    timeoutMs: options.bodyTimeoutMs,
+  };
   const onUnexpectedError = options.onUnexpectedError ?? console.error;
 
   async function readBody<S extends v.GenericSchema>(
     request: Request,
     schema: S,
   ): Promise<v.InferOutput<S>> {
-    const result = validate(schema, await readJsonBody(request, maxBodyBytes));
+    const result = validate(schema, await readJsonBody(request, bodyLimits));
     if (!result.ok) throw new HttpError(400, result.error);
     return result.value;
   }
