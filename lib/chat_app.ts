@@ -32,6 +32,17 @@ export interface ChatAppOptions extends AdmissionOptions {
    */
   pageMax?: number | undefined;
   /**
+   * Most bytes of JSON one `POST /receive` page holds.
+   * @default {1048576}
+   */
+  pageMaxBytes?: number | undefined;
+  /**
+   * `POST /receive` requests per second per IP (bursts of twice that); 0
+   * turns the limit off.
+   * @default {30}
+   */
+  historyRateLimit?: number | undefined;
+  /**
    * The limits the store is pruned to in the background.
    * @default {{ maxPerRoom: 10000 }}
    */
@@ -51,6 +62,11 @@ export interface ChatAppOptions extends AdmissionOptions {
    * @default {10000}
    */
   bodyTimeoutMs?: number | undefined;
+  /**
+   * Longest a client may take to read a page of history, in milliseconds.
+   * @default {30000}
+   */
+  writeTimeoutMs?: number | undefined;
   /**
    * Most rooms one connection may be in at once.
    * @default {100}
@@ -150,16 +166,22 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     store: options.store ?? new MemoryStore(),
     joinHistory: options.joinHistory,
     pageMax: options.pageMax,
+    pageMaxBytes: options.pageMaxBytes,
   });
   const retention = new Retention(chat.store, options.retention);
   retention.start();
   const admission = new Admission(options);
   const rateLimit = options.rateLimit ?? 20;
+  const historyRateLimit = options.historyRateLimit ?? 30;
   const handleHttp = createRestHandler(chat, {
     maxBodyBytes: options.maxBodyBytes,
     bodyTimeoutMs: options.bodyTimeoutMs,
+    writeTimeoutMs: options.writeTimeoutMs,
     sendLimiter: rateLimit > 0
       ? new RateLimiter({ rate: rateLimit })
+      : undefined,
+    historyLimiter: historyRateLimit > 0
+      ? new RateLimiter({ rate: historyRateLimit })
       : undefined,
     extraRoutes: opsRoutes({
       chat,

@@ -99,6 +99,19 @@ const OPTIONS = {
     help: "most messages one history page holds (POST /receive, since)",
     parse: integer(1, 1000),
   },
+  "page-max-bytes": {
+    env: "CHAT_PAGE_MAX_BYTES",
+    default: 1024 * 1024,
+    help: "most bytes of JSON one POST /receive page holds",
+    parse: integer(64 * 1024, 64 * 1024 * 1024),
+  },
+  "history-rate-limit": {
+    env: "CHAT_HISTORY_RATE_LIMIT",
+    default: 30,
+    help: "POST /receive requests per second per IP, bursts of twice\n" +
+      "that (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
   db: {
     env: "CHAT_DB",
     default: "./data/chat.db",
@@ -133,6 +146,13 @@ const OPTIONS = {
     env: "CHAT_BODY_TIMEOUT",
     default: 10,
     help: "seconds a REST request body may take to arrive (then HTTP 408)",
+    parse: integer(1, 3600),
+  },
+  "write-timeout": {
+    env: "CHAT_WRITE_TIMEOUT",
+    default: 30,
+    help: "seconds a client may take to read a page of history before its\n" +
+      "connection is closed",
     parse: integer(1, 3600),
   },
   "max-rooms-per-connection": {

@@ -11,6 +11,8 @@ export function serverOptions(config: Config): ServeChatOptions {
     port: config.port,
     joinHistory: config["join-history"],
     pageMax: config["page-max"],
+    pageMaxBytes: config["page-max-bytes"],
+    historyRateLimit: config["history-rate-limit"],
     retention: {
       maxPerRoom: config["history-max"] === 0
         ? Infinity
@@ -20,6 +22,7 @@ export function serverOptions(config: Config): ServeChatOptions {
     maxFrameBytes: config["max-frame-bytes"],
     maxBodyBytes: config["max-body-bytes"],
     bodyTimeoutMs: config["body-timeout"] * 1000,
+    writeTimeoutMs: config["write-timeout"] * 1000,
     maxRoomsPerConnection: config["max-rooms-per-connection"],
     maxConnections: config["max-connections"],
     maxConnectionsPerIp: config["max-connections-per-ip"],

@@ -81,9 +81,12 @@ export interface RawResponse {
 
 /**
  * Reads one response with a `Content-Length` off `conn`, without reading
- * past it. Every wait is bounded.
+ * past it. Every wait is bounded (by `ms` each, if given).
  */
-export async function readResponse(conn: Deno.TcpConn): Promise<RawResponse> {
+export async function readResponse(
+  conn: Deno.TcpConn,
+  ms?: number,
+): Promise<RawResponse> {
   const decoder = new TextDecoder();
   const buffer = new Uint8Array(65536);
   let bytes = new Uint8Array(0);
@@ -106,9 +109,9 @@ export async function readResponse(conn: Deno.TcpConn): Promise<RawResponse> {
         return { status, headers, body };
       }
     }
-    const read = await within(conn.read(buffer), "a response");
+    const read = await within(conn.read(buffer), "a response", ms);
     if (read === null) {
-      throw new Error(`connection closed mid-response: ${text}`);
+      throw new Error(`connection closed mid-response: ${text.slice(0, 200)}`);
     }
     const more = new Uint8Array(bytes.length + read);
     more.set(bytes);

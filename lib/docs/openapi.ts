@@ -48,6 +48,20 @@ function errorResponse(description: string, example: string) {
   return { description, content: json("ErrorReply", { error: example }) };
 }
 
+/** A 429 answer, with its `Retry-After` header. */
+function rateLimited(description: string, example: string) {
+  return {
+    description,
+    headers: {
+      "Retry-After": {
+        description: "Seconds to wait before asking again",
+        schema: { type: "integer", minimum: 1 },
+      },
+    },
+    content: json("ErrorReply", { error: example }),
+  };
+}
+
 /** The responses every endpoint that reads a JSON body may give. */
 const BODY_ERRORS = {
   400: { $ref: "#/components/responses/BadRequest" },
@@ -120,20 +134,10 @@ export function openApiDocument(): Record<string, unknown> {
               content: json("StoredMessage"),
             },
             ...BODY_ERRORS,
-            429: {
-              description:
-                "Too many messages from this IP address (see `--rate-limit`); not stored",
-              headers: {
-                "Retry-After": {
-                  description: "Seconds to wait before sending again",
-                  schema: { type: "integer", minimum: 1 },
-                },
-              },
-              content: json("ErrorReply", {
-                error:
-                  "rate limited: too many messages from 127.0.0.1; retry in 1 s",
-              }),
-            },
+            429: rateLimited(
+              "Too many messages from this IP address (see `--rate-limit`); not stored",
+              "rate limited: too many messages from 127.0.0.1; retry in 1 s",
+            ),
           },
         },
       },
@@ -142,7 +146,12 @@ export function openApiDocument(): Record<string, unknown> {
           tags: ["messages"],
           operationId: "receiveMessages",
           summary: "Every message of a room, oldest first",
-          description: "An unknown room has no messages: `messages` is `[]`.",
+          description:
+            "An unknown room has no messages: `messages` is `[]`. A page holds " +
+            "at most 1000 messages (`--page-max`) and 1 MiB of JSON " +
+            "(`--page-max-bytes`); `has_more` says whether more lie beyond it. " +
+            "A client that has not read the answer within 30 seconds " +
+            "(`--write-timeout`) has its connection closed.",
           requestBody: { required: true, content: json("ReceiveBody") },
           responses: {
             200: {
@@ -150,6 +159,10 @@ export function openApiDocument(): Record<string, unknown> {
               content: json("ReceiveReply"),
             },
             ...BODY_ERRORS,
+            429: rateLimited(
+              "Too many history reads from this IP address (see `--history-rate-limit`)",
+              "rate limited: too many history reads from 127.0.0.1; retry in 1 s",
+            ),
           },
         },
       },

@@ -4,7 +4,11 @@ import { ReceiveBody, SendBody, validate } from "../contract.ts";
 import { asyncApiDocument } from "../docs/asyncapi.ts";
 import { openApiDocument } from "../docs/openapi.ts";
 import { HttpError } from "./http_error.ts";
-import { CORS_HEADERS, jsonResponse } from "./json_response.ts";
+import {
+  CORS_HEADERS,
+  jsonResponse,
+  timedJsonResponse,
+} from "./json_response.ts";
 import { readJsonBody } from "./read_json_body.ts";
 import { STATIC_FILES, staticResponse } from "./static_files.ts";
 import type { RateLimiter } from "../rate_limiter.ts";
@@ -24,6 +28,14 @@ export interface RestOptions {
   bodyTimeoutMs?: number | undefined;
   /** Limits `POST /send` per client IP address; none by default. */
   sendLimiter?: RateLimiter | undefined;
+  /** Limits `POST /receive` per client IP address; none by default. */
+  historyLimiter?: RateLimiter | undefined;
+  /**
+   * Longest a client may take to read a large answer (a page of history)
+   * before its connection is closed, in milliseconds.
+   * @default {30000}
+   */
+  writeTimeoutMs?: number | undefined;
   /** More routes, such as the operations endpoints. */
   extraRoutes?: Route[] | undefined;
   /** Called with an error no route expected, before the 500 response. */
@@ -55,6 +67,29 @@ export function createRestHandler(
     timeoutMs: options.bodyTimeoutMs,
   };
   const onUnexpectedError = options.onUnexpectedError ?? console.error;
+  const writeTimeoutMs = options.writeTimeoutMs ?? 30_000;
+
+  /**
+   * Refuses the request with 429 if `limiter` has no token for the IP,
+   * calling `onRefused` first.
+   */
+  async function checkRate(
+    limiter: RateLimiter | undefined,
+    request: Request,
+    clientIp: string,
+    what: string,
+    onRefused?: () => void,
+  ): Promise<void> {
+    const decision = limiter?.take(clientIp);
+    if (!decision || decision.allowed) return;
+    onRefused?.();
+    await request.body?.cancel();
+    throw new HttpError(
+      429,
+      `rate limited: too many ${what} from ${clientIp}; retry in ${decision.retryAfterSeconds} s`,
+      { headers: { "retry-after": String(decision.retryAfterSeconds) } },
+    );
+  }
 
   async function readBody<S extends v.GenericSchema>(
     request: Request,
@@ -114,18 +149,13 @@ export function createRestHandler(
       path: "/send",
       methods: {
         POST: async (request, _params, clientIp) => {
-          const decision = options.sendLimiter?.take(clientIp);
-          if (decision && !decision.allowed) {
-            chat.metrics.rateLimited.inc("rest");
-            await request.body?.cancel();
-            throw new HttpError(
-              429,
-              `rate limited: too many messages from ${clientIp}; retry in ${decision.retryAfterSeconds} s`,
-              {
-                headers: { "retry-after": String(decision.retryAfterSeconds) },
-              },
-            );
-          }
+          await checkRate(
+            options.sendLimiter,
+            request,
+            clientIp,
+            "messages",
+            () => chat.metrics.rateLimited.inc("rest"),
+          );
           const body = await readBody(request, SendBody);
           return jsonResponse(await chat.post(body, "rest"));
         },
@@ -134,7 +164,13 @@ export function createRestHandler(
     {
       path: "/receive",
       methods: {
-        POST: async (request) => {
+        POST: async (request, _params, clientIp) => {
+          await checkRate(
+            options.historyLimiter,
+            request,
+            clientIp,
+            "history reads",
+          );
           const { room_id, ...query } = await readBody(request, ReceiveBody);
           // Checked here, not in the schema: JSON Schema cannot compare two
           // fields, and the published schema must say what is validated.
@@ -143,7 +179,7 @@ export function createRestHandler(
             query.after >= query.before
           ) throw new HttpError(400, "after must be less than before");
           const page = await chat.history(room_id, query);
-          return jsonResponse({ room_id, ...page });
+          return timedJsonResponse({ room_id, ...page }, writeTimeoutMs);
         },
       },
     },
