@@ -18,6 +18,8 @@ export const LIMITS = {
   message: 5000,
   /** Most messages one history page may ask for (`limit`). */
   page: 1000,
+  /** Most rooms one `GET /rooms` page may ask for (`limit`). */
+  roomsPage: 1000,
 } as const;
 
 /**
@@ -202,8 +204,50 @@ export const ServerFrame = v.variant("type", [
   ErrorEvent,
 ]);
 
-/** Reply of `GET /rooms`: every room that holds messages. */
-export const RoomsReply = v.strictObject({ rooms: v.array(v.string()) });
+/**
+ * The query of `GET /rooms`, its values as numbers where they are numbers:
+ * a page of the rooms that hold messages. Other parameters are ignored.
+ */
+export const RoomsQuery = v.object({
+  limit: v.optional(
+    v.pipe(
+      v.number("limit must be a number"),
+      v.integer("limit must be a whole number"),
+      v.minValue(1, `limit must be from 1 to ${LIMITS.roomsPage}`),
+      v.maxValue(
+        LIMITS.roomsPage,
+        `limit must be from 1 to ${LIMITS.roomsPage}`,
+      ),
+    ),
+  ),
+  after: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        /^\d{1,15}$/,
+        "after must be the next of an earlier GET /rooms page",
+      ),
+      v.description(
+        "The `next` of the page before: an opaque cursor, to pass back as it is",
+      ),
+    ),
+  ),
+});
+
+/**
+ * Reply of `GET /rooms`: a page of the rooms that hold messages, in the
+ * order of their first message. `next` is there when `has_more` is true.
+ */
+export const RoomsReply = v.strictObject({
+  rooms: v.array(v.string()),
+  has_more: v.boolean(),
+  next: v.optional(
+    v.pipe(
+      v.string(),
+      v.description("Pass it as `after` to get the next page"),
+    ),
+  ),
+});
 
 /** Reply of `POST /receive`: a page of a room's messages, oldest first. */
 export const ReceiveReply = v.strictObject({
@@ -246,6 +290,8 @@ export type SendMessageFrame = v.InferOutput<typeof SendMessageFrame>;
 export type SendBody = v.InferOutput<typeof SendBody>;
 /** The body of `POST /receive`. */
 export type ReceiveBody = v.InferOutput<typeof ReceiveBody>;
+/** The query of `GET /rooms`. */
+export type RoomsQuery = v.InferOutput<typeof RoomsQuery>;
 
 /**
  * Validates untrusted input against a schema.

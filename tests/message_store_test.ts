@@ -136,10 +136,56 @@ for (const { name, open } of STORES) {
     });
   });
 
-  Deno.test(`${name}.rooms() lists rooms in the order of their first message`, async () => {
+  Deno.test(`${name}.rooms() lists rooms in the order of their first message`, async (t) => {
     await using store = disposable(open(new FakeClock().now));
     for (const room of ["b", "a", "b", "c", "a"]) await fill(store, room, 1);
-    assertEquals(await store.rooms(), ["b", "a", "c"]);
+
+    await t.step("in one page when they fit", async () => {
+      assertEquals(await store.rooms({ limit: 3 }), { rooms: ["b", "a", "c"] });
+    });
+
+    await t.step(
+      "page by page, each from the next of the one before",
+      async () => {
+        const first = await store.rooms({ limit: 2 });
+        assertEquals(first.rooms, ["b", "a"]);
+        assertEquals(typeof first.next, "number");
+        assertEquals(await store.rooms({ limit: 2, after: first.next }), {
+          rooms: ["c"],
+        });
+      },
+    );
+
+    await t.step("after a position past the last: none", async () => {
+      const { next } = await store.rooms({ limit: 1 });
+      const last = await store.rooms({ limit: 1, after: next });
+      const rest = await store.rooms({ limit: 1, after: last.next });
+      assertEquals(rest.rooms, ["c"]);
+      assertEquals(await store.rooms({ limit: 5, after: 1e12 }), { rooms: [] });
+    });
+  });
+
+  Deno.test(`${name}.rooms() pages stay right while rooms come and go`, async () => {
+    const clock = new FakeClock();
+    await using store = disposable(open(clock.now));
+    await fill(store, "a", 1);
+    await fill(store, "b", 1);
+    clock.time += 100;
+    await fill(store, "a", 1);
+    await fill(store, "c", 1);
+    const first = await store.rooms({ limit: 2 });
+    assertEquals(first.rooms, ["a", "b"]);
+    // "b" is pruned away, "a" keeps its place and a message, "d" is new.
+    await store.prune({ sentBefore: clock.time - 50 });
+    await fill(store, "d", 1);
+    assertEquals(await store.rooms({ limit: 5, after: first.next }), {
+      rooms: ["c", "d"],
+    });
+    // A room used again after it was forgotten comes last.
+    await fill(store, "b", 1);
+    assertEquals(await store.rooms({ limit: 10 }), {
+      rooms: ["a", "c", "d", "b"],
+    });
   });
 
   Deno.test(`${name}.stats() counts a room's messages`, async () => {
@@ -197,7 +243,7 @@ for (const { name, open } of STORES) {
       clock.time += 100;
       await fill(store, "new", 1);
       await store.prune({ sentBefore: clock.time - 50 });
-      assertEquals(await store.rooms(), ["new"]);
+      assertEquals(await store.rooms({ limit: 10 }), { rooms: ["new"] });
       assertEquals(await store.stats("old"), {
         message_count: 0,
         last_message_at: null,

@@ -285,7 +285,13 @@ function heardIn(roomId: string, broadcasts: Expected[]): Expected[] {
 function storeOf(chat: TestServer): StoreReader {
   return {
     async rooms() {
-      return (await chat.get("/rooms")).body.rooms;
+      const rooms: string[] = [];
+      for (let after = "";;) {
+        const { body } = await chat.get(`/rooms${after && `?after=${after}`}`);
+        rooms.push(...body.rooms);
+        if (!body.has_more) return rooms;
+        after = body.next;
+      }
     },
     async read(roomId) {
       const messages: Draft[] = [];

@@ -13,6 +13,7 @@ import {
   ReceiveBody,
   ReceiveReply,
   RoomReply,
+  RoomsQuery,
   RoomsReply,
   SendBody,
   StoredMessage,
@@ -170,10 +171,42 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           tags: ["rooms"],
           operationId: "listRooms",
-          summary: "Every room that holds messages",
-          description: "In the order of each room's first message.",
+          summary: "The rooms that hold messages, a page at a time",
+          description:
+            `In the order of each room's first message, at most \`limit\` ` +
+            `(${LIMITS.roomsPage} unless fewer are asked for). When more ` +
+            "rooms follow, `has_more` is true and `next` is the cursor to pass " +
+            "as `after` for the next page; a small server's rooms fit in one " +
+            "page. Other query parameters are ignored.",
+          parameters: [
+            {
+              name: "limit",
+              in: "query",
+              required: false,
+              description: `At most this many rooms, 1 to ${LIMITS.roomsPage}`,
+              schema: schemaRef("RoomsLimit"),
+            },
+            {
+              name: "after",
+              in: "query",
+              required: false,
+              description: "The `next` of the page before",
+              schema: schemaRef("RoomsCursor"),
+            },
+          ],
           responses: {
-            200: { description: "The rooms", content: json("RoomsReply") },
+            200: {
+              description: "A page of the rooms",
+              content: json("RoomsReply", {
+                rooms: ["general", "Will Test Room"],
+                has_more: true,
+                next: "2",
+              }),
+            },
+            400: errorResponse(
+              "A query parameter has a bad value",
+              `limit must be from 1 to ${LIMITS.roomsPage}`,
+            ),
           },
         },
       },
@@ -258,6 +291,8 @@ export function openApiDocument(): Record<string, unknown> {
     components: {
       schemas: componentSchemas({
         RoomId: ReceiveBody.entries.room_id,
+        RoomsLimit: RoomsQuery.entries.limit,
+        RoomsCursor: RoomsQuery.entries.after,
         SendBody,
         ReceiveBody,
         StoredMessage,

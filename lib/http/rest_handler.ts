@@ -1,6 +1,12 @@
 import type * as v from "valibot";
 import type { Chat } from "../chat.ts";
-import { ReceiveBody, SendBody, validate } from "../contract.ts";
+import {
+  LIMITS,
+  ReceiveBody,
+  RoomsQuery,
+  SendBody,
+  validate,
+} from "../contract.ts";
 import { asyncApiDocument } from "../docs/asyncapi.ts";
 import { openApiDocument } from "../docs/openapi.ts";
 import { HttpError } from "./http_error.ts";
@@ -124,7 +130,19 @@ export function createRestHandler(
     {
       path: "/rooms",
       methods: {
-        GET: async () => jsonResponse({ rooms: await chat.store.rooms() }),
+        GET: async (request) => {
+          const query = roomsQuery(new URL(request.url).searchParams);
+          const { rooms, next } = await chat.store.rooms({
+            limit: query.limit ?? LIMITS.roomsPage,
+            after: query.after === undefined ? undefined : Number(query.after),
+          });
+          return timedJsonResponse(
+            next === undefined
+              ? { rooms, has_more: false }
+              : { rooms, has_more: true, next: String(next) },
+            writeTimeoutMs,
+          );
+        },
       },
     },
     {
@@ -235,6 +253,24 @@ export function createRestHandler(
       methods: Object.keys(methods),
     })),
   });
+}
+
+/**
+ * The query of `GET /rooms`, validated: numbers as numbers, other values
+ * as text (for the schema to refuse), unknown parameters left out.
+ */
+function roomsQuery(params: URLSearchParams): RoomsQuery {
+  const input: Record<string, string | number> = {};
+  for (const name of Object.keys(RoomsQuery.entries)) {
+    const text = params.get(name);
+    if (text === null) continue;
+    input[name] = name !== "after" && /^-?\d+(\.\d+)?$/.test(text)
+      ? Number(text)
+      : text;
+  }
+  const result = validate(RoomsQuery, input);
+  if (!result.ok) throw new HttpError(400, result.error);
+  return result.value;
 }
 
 /** The `Allow` header of a route: its methods, and `OPTIONS`. */

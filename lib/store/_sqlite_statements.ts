@@ -21,7 +21,9 @@ export const SQL = {
     WHERE room_id = ? AND id > ? AND id < ? ORDER BY id DESC LIMIT ?`,
   oldest: `SELECT ${COLUMNS} FROM messages
     WHERE room_id = ? AND id > ? AND id < ? ORDER BY id LIMIT ?`,
-  rooms: `SELECT room_id FROM rooms ORDER BY seq`,
+  /** A page of rooms: found by the primary key, however many there are. */
+  roomsAfter: `SELECT seq, room_id FROM rooms WHERE seq > ? ORDER BY seq
+    LIMIT ?`,
   stats: `SELECT message_count,
       (SELECT sent_at FROM messages WHERE messages.room_id = rooms.room_id
        ORDER BY id DESC LIMIT 1) AS last_message_at

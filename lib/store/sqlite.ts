@@ -13,6 +13,8 @@ import type {
   MessageStore,
   PruneOptions,
   ReadOptions,
+  RoomsOptions,
+  RoomsPage,
   RoomStats,
 } from "./store.ts";
 import { StoreOpenError } from "./store_open_error.ts";
@@ -103,10 +105,18 @@ export class SqliteStore implements MessageStore {
     return Promise.resolve({ messages, has_more });
   }
 
-  /** Every room that holds messages, in the order of its first message. */
-  rooms(): Promise<string[]> {
-    const rows = this.#sql.rooms.all() as { room_id: string }[];
-    return Promise.resolve(rows.map((row) => row.room_id));
+  /** A page of the rooms that hold messages, in the order of the first. */
+  rooms(options: RoomsOptions): Promise<RoomsPage> {
+    const { after = 0, limit } = options;
+    // One row more than asked for tells whether there are more.
+    const rows = this.#sql.roomsAfter.all(after, limit + 1) as {
+      seq: number;
+      room_id: string;
+    }[];
+    const page = rows.slice(0, limit);
+    const rooms = page.map((row) => row.room_id);
+    if (rows.length <= limit) return Promise.resolve({ rooms });
+    return Promise.resolve({ rooms, next: page.at(-1)!.seq });
   }
 
   /** How many messages a room holds and when the last one was sent. */

@@ -45,6 +45,34 @@ export interface MessagePage {
   has_more: boolean;
 }
 
+/**
+ * Which rooms {@linkcode MessageStore.rooms} lists: a page of them, in the
+ * order of each room's first message.
+ */
+export interface RoomsOptions {
+  /**
+   * Only rooms after this position: the `next` of the page before. A
+   * position is a whole number that the store gives each room when its
+   * first message is stored, increasing from room to room; a room whose
+   * messages were all pruned and that is used again gets a new one.
+   * @default {0}
+   */
+  after?: number | undefined;
+  /** At most this many rooms; at least 1. */
+  limit: number;
+}
+
+/** One page of the rooms that hold messages. */
+export interface RoomsPage {
+  /** The rooms, in the order of their first message. */
+  rooms: string[];
+  /**
+   * The position of the last room of this page, to ask for the next page
+   * with; left out when no room follows.
+   */
+  next?: number;
+}
+
 /** Which messages {@linkcode MessageStore.prune} removes. */
 export interface PruneOptions {
   /** Keep at most this many messages per room, the newest. */
@@ -68,8 +96,12 @@ export interface MessageStore {
   append(draft: MessageDraft): Promise<StoredMessage>;
   /** A page of a room's messages; no messages for an unknown room. */
   read(roomId: string, options?: ReadOptions): Promise<MessagePage>;
-  /** Every room that holds messages, in the order of its first message. */
-  rooms(): Promise<string[]>;
+  /**
+   * A page of the rooms that hold messages, in the order of their first
+   * message. Its work is bounded by the page, not by how many rooms exist:
+   * a store finds the position `after` by an index, not by a scan.
+   */
+  rooms(query: RoomsOptions): Promise<RoomsPage>;
   /** How many messages a room holds and when the last one was sent. */
   stats(roomId: string): Promise<RoomStats>;
   /** Resolves if the store can serve requests, rejects otherwise. */
