@@ -109,7 +109,10 @@ function openStore(config: Config): { store: MessageStore; where: string } {
     };
   }
   try {
-    const store = new SqliteStore({ path: config.db });
+    const store = new SqliteStore({
+      path: config.db,
+      busyTimeoutMs: config["db-busy-timeout"] * 1000,
+    });
     return { store, where: store.path };
   } catch (error) {
     if (!(error instanceof StoreOpenError)) throw error;

@@ -1,7 +1,9 @@
 import type { StoredMessage } from "./contract.ts";
 import { receiveMessageFrame } from "./frames.ts";
 import { ChatMetrics } from "./metrics/chat_metrics.ts";
+import { Logger } from "./logger.ts";
 import { Rooms } from "./rooms.ts";
+import { StoreHealth } from "./store_health.ts";
 import type { MessageDraft, MessagePage, MessageStore } from "./store/store.ts";
 
 /** Options of {@linkcode Chat}. */
@@ -31,6 +33,11 @@ export interface ChatOptions {
    * @default {1048576}
    */
   pageMaxBytes?: number | undefined;
+  /**
+   * Where failed and successful writes are reported.
+   * @default {new StoreHealth(new Logger({ level: "silent" }))}
+   */
+  storeHealth?: StoreHealth | undefined;
 }
 
 /** Which page of a room's history to read. */
@@ -75,6 +82,8 @@ export class Chat {
   readonly pageMax: number;
   /** Most bytes of JSON one history page holds. */
   readonly pageMaxBytes: number;
+  /** Whether the store can write, as the last write found it. */
+  readonly storeHealth: StoreHealth;
 
   /** Creates a chat over a store. */
   constructor(options: ChatOptions) {
@@ -83,6 +92,8 @@ export class Chat {
     this.metrics = options.metrics ?? new ChatMetrics();
     this.pageMax = options.pageMax ?? 1000;
     this.pageMaxBytes = options.pageMaxBytes ?? 1024 * 1024;
+    this.storeHealth = options.storeHealth ??
+      new StoreHealth(new Logger({ level: "silent" }));
   }
 
   /** Stores a message, then delivers it to every member of its room. */
@@ -91,7 +102,14 @@ export class Chat {
     transport: Transport,
   ): Promise<StoredMessage> {
     const startedAt = performance.now();
-    const stored = await this.store.append(draft);
+    let stored;
+    try {
+      stored = await this.store.append(draft);
+    } catch (error) {
+      this.storeHealth.failed(error);
+      throw error;
+    }
+    this.storeHealth.succeeded();
     const { metrics } = this;
     metrics.storeWriteSeconds.observe((performance.now() - startedAt) / 1000);
     metrics.messagesReceived.inc(transport);

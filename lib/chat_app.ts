@@ -8,6 +8,8 @@ import { opsRoutes } from "./http/ops_routes.ts";
 import { createRestHandler } from "./http/rest_handler.ts";
 import { refuseHandshake } from "./http/websocket_handshake.ts";
 import { Logger } from "./logger.ts";
+import { StoreHealth } from "./store_health.ts";
+import { StoreUnavailableError } from "./store/store_unavailable_error.ts";
 import type { Peer } from "./peer.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { Retention, type RetentionOptions } from "./retention.ts";
@@ -167,8 +169,16 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     joinHistory: options.joinHistory,
     pageMax: options.pageMax,
     pageMaxBytes: options.pageMaxBytes,
+    storeHealth: new StoreHealth(logger),
   });
-  const retention = new Retention(chat.store, options.retention);
+  const retention = new Retention(chat.store, {
+    ...options.retention,
+    onError(error) {
+      if (error instanceof StoreUnavailableError) {
+        chat.storeHealth.failed(error);
+      } else logger.error("retention.failed", { error });
+    },
+  });
   retention.start();
   const admission = new Admission(options);
   const rateLimit = options.rateLimit ?? 20;

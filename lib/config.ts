@@ -118,6 +118,13 @@ const OPTIONS = {
     help: "SQLite file for the history (:memory: keeps it in memory only)",
     parse: text,
   },
+  "db-busy-timeout": {
+    env: "CHAT_DB_BUSY_TIMEOUT",
+    default: 5,
+    help: "seconds a message waits while another program holds the\n" +
+      "database's write lock (then HTTP 503 or an error frame)",
+    parse: integer(1, 60),
+  },
   "history-max": {
     env: "CHAT_HISTORY_MAX",
     default: 10000,

@@ -57,9 +57,10 @@ export const IN_PROCESS: Target = {
     const { config } = request;
     return startServer({
       ...serverOptions(config),
-      store: config.db === ":memory:"
-        ? new MemoryStore()
-        : new SqliteStore({ path: config.db }),
+      store: config.db === ":memory:" ? new MemoryStore() : new SqliteStore({
+        path: config.db,
+        busyTimeoutMs: config["db-busy-timeout"] * 1000,
+      }),
     });
   },
 };

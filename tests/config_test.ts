@@ -23,6 +23,7 @@ Deno.test("parseConfig() uses defaults without flags or variables", () => {
       "page-max-bytes": 1048576,
       "history-rate-limit": 30,
       db: "./data/chat.db",
+      "db-busy-timeout": 5,
       "history-max": 10000,
       "history-ttl": null,
       "max-frame-bytes": 65536,

@@ -135,6 +135,10 @@ export function openApiDocument(): Record<string, unknown> {
               content: json("StoredMessage"),
             },
             ...BODY_ERRORS,
+            503: errorResponse(
+              "The store cannot write now (locked by another program, disk full); not stored. Comes with `Retry-After: 1`",
+              "the message store is busy: another program is writing to the database; try again in a moment",
+            ),
             429: rateLimited(
               "Too many messages from this IP address (see `--rate-limit`); not stored",
               "rate limited: too many messages from 127.0.0.1; retry in 1 s",
@@ -258,14 +262,14 @@ export function openApiDocument(): Record<string, unknown> {
           tags: ["operations"],
           operationId: "readiness",
           summary:
-            "Whether the server takes traffic: the store answers and it is not shutting down",
+            "Whether the server takes traffic: the store can write and it is not shutting down",
           responses: {
             200: {
               description: "Ready",
               content: json("ReadyReply", { status: "ready" }),
             },
             503: errorResponse(
-              "Shutting down, or the store does not answer",
+              "Shutting down, or the store cannot write",
               "server shutting down",
             ),
           },

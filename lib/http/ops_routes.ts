@@ -1,4 +1,5 @@
 import type { Chat } from "../chat.ts";
+import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
 import { jsonResponse } from "./json_response.ts";
 import type { Route } from "./route.ts";
 
@@ -13,8 +14,8 @@ export interface OpsState {
 }
 
 /**
- * `GET /healthz` (the process answers), `GET /readyz` (the store answers and
- * the server is not shutting down) and `GET /metrics` (Prometheus text).
+ * `GET /healthz` (the process answers), `GET /readyz` (the store can write
+ * and the server is not shutting down) and `GET /metrics` (Prometheus text).
  */
 export function opsRoutes(state: OpsState): Route[] {
   const { chat } = state;
@@ -33,11 +34,14 @@ export function opsRoutes(state: OpsState): Route[] {
           try {
             await chat.store.ping();
           } catch (error) {
-            return jsonResponse(
-              { error: `store unreachable: ${(error as Error).message}` },
-              503,
-            );
+            chat.storeHealth.failed(error);
+            const reason = error instanceof StoreUnavailableError
+              ? error.message
+              : `store unreachable: ${(error as Error).message}`;
+            return jsonResponse({ error: reason }, 503);
           }
+          // The store could write just now.
+          chat.storeHealth.succeeded();
           return jsonResponse({ status: "ready" });
         },
       },

@@ -9,6 +9,7 @@ import {
 } from "../contract.ts";
 import { asyncApiDocument } from "../docs/asyncapi.ts";
 import { openApiDocument } from "../docs/openapi.ts";
+import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
 import { HttpError } from "./http_error.ts";
 import {
   CORS_HEADERS,
@@ -241,6 +242,12 @@ export function createRestHandler(
           error.status,
           error.headers,
         );
+      }
+      if (error instanceof StoreUnavailableError) {
+        chat.metrics.errors.inc("http_503");
+        return jsonResponse({ error: error.message }, 503, {
+          "retry-after": "1",
+        });
       }
       chat.metrics.errors.inc("http_500");
       onUnexpectedError(error, request);

@@ -34,8 +34,6 @@ export const SQL = {
     WHERE message_count > ?`,
   pruneRoom: `DELETE FROM messages WHERE id IN
     (SELECT id FROM messages WHERE room_id = ? ORDER BY id LIMIT ?)`,
-  /** Answers if the database file can be read. */
-  ping: `SELECT count(*) FROM rooms WHERE room_id = ''`,
 } as const;
 
 /** The statements of {@linkcode SQL}, each compiled once on `db`. */
