@@ -1,6 +1,7 @@
 import { waitAtMost } from "./_wait_at_most.ts";
 import { Admission, type AdmissionOptions } from "./admission.ts";
 import { Chat } from "./chat.ts";
+import { TrustedProxies } from "./client_ip.ts";
 import { type Connection, openConnection } from "./connection.ts";
 import { FAR_OVER_FACTOR } from "./dispatcher.ts";
 import { jsonResponse } from "./http/json_response.ts";
@@ -100,6 +101,12 @@ export interface ChatAppOptions extends AdmissionOptions {
    * @default {new Logger()}
    */
   logger?: Logger | undefined;
+  /**
+   * Addresses and CIDR ranges of the reverse proxies whose
+   * `X-Forwarded-For` names the client, for every per-IP rule.
+   * @default {[]}
+   */
+  trustProxy?: readonly string[] | undefined;
 }
 
 /** The limits a socket adapter enforces with its runtime's own means. */
@@ -143,6 +150,8 @@ export interface ChatApp {
   readonly retention: Retention;
   /** Limits the adapter enforces on each socket. */
   readonly socketLimits: SocketLimits;
+  /** The proxies the adapter believes about the client's address. */
+  readonly trustedProxies: TrustedProxies;
   /** Answers a plain HTTP request (the REST API). */
   handleHttp(request: Request, clientIp: string): Promise<Response>;
   /**
@@ -187,6 +196,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     maxBodyBytes: options.maxBodyBytes,
     bodyTimeoutMs: options.bodyTimeoutMs,
     writeTimeoutMs: options.writeTimeoutMs,
+    allowedOrigins: options.allowedOrigins,
     sendLimiter: rateLimit > 0
       ? new RateLimiter({ rate: rateLimit })
       : undefined,
@@ -218,6 +228,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       idleTimeoutSeconds: options.idleTimeoutSeconds ?? 30,
     },
+    trustedProxies: new TrustedProxies(options.trustProxy),
     async handleHttp(request, clientIp) {
       inFlight++;
       try {

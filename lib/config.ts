@@ -6,6 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { TrustedProxies } from "./client_ip.ts";
 import {
   LOG_FORMATS,
   LOG_LEVELS,
@@ -51,6 +52,17 @@ function choice<const T extends readonly string[]>(values: T) {
 
 function list(text: string): string[] {
   return text.split(",").map((item) => item.trim()).filter((item) => item);
+}
+
+/** A list of proxy addresses and CIDR ranges, each checked. */
+function proxyList(text: string, flag: string): string[] {
+  const entries = list(text);
+  try {
+    new TrustedProxies(entries);
+  } catch (error) {
+    throw new ConfigError(`${flag}: ${(error as Error).message}`);
+  }
+  return entries;
 }
 
 const SECONDS_PER_UNIT: Record<string, number> = {
@@ -210,8 +222,15 @@ const OPTIONS = {
     env: "CHAT_ALLOWED_ORIGINS",
     default: [] as string[],
     help: "comma-separated origins whose pages may open a WebSocket\n" +
-      "(empty: any origin)",
+      "and read REST answers (empty: any origin)",
     parse: list,
+  },
+  "trust-proxy": {
+    env: "CHAT_TRUST_PROXY",
+    default: [] as string[],
+    help: "comma-separated addresses or CIDR ranges of reverse proxies\n" +
+      "whose X-Forwarded-For names the client (empty: none)",
+    parse: proxyList,
   },
   "log-level": {
     env: "CHAT_LOG_LEVEL",

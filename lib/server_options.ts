@@ -31,5 +31,6 @@ export function serverOptions(config: Config): ServeChatOptions {
     maxBufferedBytes: config["max-buffered-bytes"],
     idleTimeoutSeconds: config["idle-timeout"],
     allowedOrigins: config["allowed-origins"],
+    trustProxy: config["trust-proxy"],
   };
 }

@@ -7,8 +7,14 @@
  */
 import { within } from "./_helpers.ts";
 
-/** Opens a TCP connection and completes the WebSocket opening handshake. */
-export async function rawWebSocket(wsUrl: string): Promise<Deno.TcpConn> {
+/**
+ * Opens a TCP connection and completes the WebSocket opening handshake,
+ * with these extra header lines (`X-Forwarded-For: 10.0.0.1`).
+ */
+export async function rawWebSocket(
+  wsUrl: string,
+  headers: string[] = [],
+): Promise<Deno.TcpConn> {
   const url = new URL(wsUrl);
   const conn = await Deno.connect({
     hostname: url.hostname,
@@ -21,6 +27,7 @@ export async function rawWebSocket(wsUrl: string): Promise<Deno.TcpConn> {
     "Connection: Upgrade",
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
     "Sec-WebSocket-Version: 13",
+    ...headers,
     "",
     "",
   ].join("\r\n");

@@ -38,6 +38,7 @@ Deno.test("parseConfig() uses defaults without flags or variables", () => {
       "max-buffered-bytes": 1048576,
       "idle-timeout": 30,
       "allowed-origins": [],
+      "trust-proxy": [],
       "log-level": "info",
       "log-format": "text",
     },

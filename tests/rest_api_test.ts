@@ -443,6 +443,61 @@ for (const target of TARGETS) {
       assertEquals(reply.headers.get("access-control-allow-origin"), "*");
     });
   });
+
+  Deno.test(`CORS with --allowed-origins (${target.name})`, async (t) => {
+    const listed = "https://chat.example";
+    await using chat = await target.start({
+      "allowed-origins": [listed, "http://localhost:5500"],
+    });
+    const corsOf = async (path: string, init: RequestInit) => {
+      const response = await fetch(`${chat.httpUrl}${path}`, init);
+      await response.body?.cancel();
+      return {
+        status: response.status,
+        origin: response.headers.get("access-control-allow-origin"),
+        vary: response.headers.get("vary"),
+      };
+    };
+    const preflight = (origin: string) =>
+      corsOf("/send", {
+        method: "OPTIONS",
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type",
+        },
+      });
+
+    await t.step("a listed origin is named, with Vary: Origin", async () => {
+      assertEquals(await corsOf("/rooms", { headers: { origin: listed } }), {
+        status: 200,
+        origin: listed,
+        vary: "Origin",
+      });
+      assertEquals((await preflight(listed)).origin, listed);
+    });
+
+    await t.step("another origin is not allowed to read or send", async () => {
+      const evil = "https://evil.example";
+      assertEquals(await corsOf("/rooms", { headers: { origin: evil } }), {
+        status: 200,
+        origin: null,
+        vary: "Origin",
+      });
+      assertEquals((await preflight(evil)).origin, null);
+      assertEquals(
+        (await corsOf("/nowhere", { headers: { origin: evil } })).origin,
+        null,
+      );
+    });
+
+    await t.step(
+      "a request without Origin (not a browser) is answered",
+      async () => {
+        assertEquals((await corsOf("/rooms", {})).status, 200);
+      },
+    );
+  });
 }
 
 /** A request body that arrives in chunks, with no Content-Length. */

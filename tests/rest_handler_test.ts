@@ -42,7 +42,7 @@ Deno.test("createRestHandler() serves the seed's endpoints", async () => {
   const rooms = await readReply(
     await handleRest(new Request("http://x/rooms")),
   );
-  assertEquals(rooms.body, { rooms: ["r"] });
+  assertEquals(rooms.body, { rooms: ["r"], has_more: false });
 });
 
 Deno.test("createRestHandler() answers routing errors in JSON", async (t) => {

@@ -30,7 +30,8 @@ is described by \`/asyncapi.json\`.
 Requests with a body send JSON with \`Content-Type: application/json\`; every
 answer is JSON, errors included (\`{"error": "..."}\`). An unknown path answers
 404, a known path with the wrong method 405 with an \`Allow\` header. Any origin
-may call the API (CORS). Limits: \`room_id\` ${LIMITS.roomId}, \`from\`
+may call the API (CORS), unless the server was started with
+\`--allowed-origins\`. Limits: \`room_id\` ${LIMITS.roomId}, \`from\`
 ${LIMITS.from} and \`message\` ${LIMITS.message} characters, request bodies
 64 KiB unless the server was started with \`--max-body-bytes\`.`;
 

@@ -43,6 +43,11 @@ export interface RestOptions {
    * @default {30000}
    */
   writeTimeoutMs?: number | undefined;
+  /**
+   * Origins whose pages may read the answers (CORS); empty allows any.
+   * @default {[]}
+   */
+  allowedOrigins?: readonly string[] | undefined;
   /** More routes, such as the operations endpoints. */
   extraRoutes?: Route[] | undefined;
   /** Called with an error no route expected, before the 500 response. */
@@ -206,10 +211,33 @@ export function createRestHandler(
   ];
   const findRoute = routeFinder(routes);
 
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
+
   async function handleRest(
     request: Request,
     clientIp = "unknown",
   ): Promise<Response> {
+    const response = await answer(request, clientIp);
+    if (allowedOrigins.size === 0) return response;
+    return restrictOrigin(response, request.headers.get("origin"));
+  }
+
+  /**
+   * With an allow-list, CORS names the request's origin if it is listed,
+   * and no origin otherwise, so that a browser lets only listed pages read
+   * the answer (or send a JSON body at all, as that needs a preflight).
+   */
+  function restrictOrigin(response: Response, origin: string | null) {
+    const { headers } = response;
+    if (!headers.has("access-control-allow-origin")) return response;
+    if (origin !== null && allowedOrigins.has(origin)) {
+      headers.set("access-control-allow-origin", origin);
+    } else headers.delete("access-control-allow-origin");
+    headers.append("vary", "Origin");
+    return response;
+  }
+
+  async function answer(request: Request, clientIp: string): Promise<Response> {
     try {
       const { pathname } = new URL(request.url);
       const { route, params } = findRoute(pathname);
