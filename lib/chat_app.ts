@@ -107,6 +107,11 @@ export interface ChatAppOptions extends AdmissionOptions {
    * @default {[]}
    */
   trustProxy?: readonly string[] | undefined;
+  /**
+   * The token `GET /metrics` asks for as `Authorization: Bearer <token>`;
+   * without one the metrics are public.
+   */
+  metricsToken?: string | undefined;
 }
 
 /** The limits a socket adapter enforces with its runtime's own means. */
@@ -207,6 +212,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       chat,
       openConnections: () => admission.open,
       shuttingDown: () => admission.closing,
+      metricsToken: options.metricsToken,
     }),
     onUnexpectedError: (error, request) =>
       logger.error("request.failed", {

@@ -232,6 +232,13 @@ const OPTIONS = {
       "whose X-Forwarded-For names the client (empty: none)",
     parse: proxyList,
   },
+  "metrics-token": {
+    env: "CHAT_METRICS_TOKEN",
+    default: null as string | null,
+    help: "token GET /metrics asks for (Authorization: Bearer <token>);\n" +
+      "prefer the variable, which ps does not show (unset: public)",
+    parse: text,
+  },
   "log-level": {
     env: "CHAT_LOG_LEVEL",
     default: "info" as LogLevel,

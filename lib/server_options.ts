@@ -32,5 +32,6 @@ export function serverOptions(config: Config): ServeChatOptions {
     idleTimeoutSeconds: config["idle-timeout"],
     allowedOrigins: config["allowed-origins"],
     trustProxy: config["trust-proxy"],
+    metricsToken: config["metrics-token"] ?? undefined,
   };
 }

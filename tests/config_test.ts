@@ -39,6 +39,7 @@ Deno.test("parseConfig() uses defaults without flags or variables", () => {
       "idle-timeout": 30,
       "allowed-origins": [],
       "trust-proxy": [],
+      "metrics-token": null,
       "log-level": "info",
       "log-format": "text",
     },

@@ -29,7 +29,8 @@ is described by \`/asyncapi.json\`.
 
 Requests with a body send JSON with \`Content-Type: application/json\`; every
 answer is JSON, errors included (\`{"error": "..."}\`). An unknown path answers
-404, a known path with the wrong method 405 with an \`Allow\` header. Any origin
+404, a known path with the wrong method 405 with an \`Allow\` header. \`HEAD\` is
+answered wherever \`GET\` is, as \`GET\` without the body. Any origin
 may call the API (CORS), unless the server was started with
 \`--allowed-origins\`. Limits: \`room_id\` ${LIMITS.roomId}, \`from\`
 ${LIMITS.from} and \`message\` ${LIMITS.message} characters, request bodies
@@ -281,11 +282,17 @@ export function openApiDocument(): Record<string, unknown> {
           tags: ["operations"],
           operationId: "metrics",
           summary: "Counters and gauges in the Prometheus text format",
+          description:
+            "Public unless the server was started with `--metrics-token`: then it asks for `Authorization: Bearer <token>`.",
           responses: {
             200: {
               description: "Prometheus text exposition format 0.0.4",
               content: { "text/plain": { schema: { type: "string" } } },
             },
+            401: errorResponse(
+              "A token is set and the request does not carry it",
+              "GET /metrics needs the header Authorization: Bearer <token>, with the server's --metrics-token",
+            ),
           },
         },
       },

@@ -1,5 +1,7 @@
 import type { Chat } from "../chat.ts";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
+import { HttpError } from "./http_error.ts";
 import { jsonResponse } from "./json_response.ts";
 import type { Route } from "./route.ts";
 
@@ -11,6 +13,11 @@ export interface OpsState {
   openConnections(): number;
   /** Whether the server is shutting down. */
   shuttingDown(): boolean;
+  /**
+   * The token `GET /metrics` asks for as `Authorization: Bearer <token>`;
+   * without one the metrics are public.
+   */
+  metricsToken?: string | undefined;
 }
 
 /**
@@ -49,8 +56,15 @@ export function opsRoutes(state: OpsState): Route[] {
     {
       path: "/metrics",
       methods: {
-        GET: () =>
-          Promise.resolve(
+        GET: (request) => {
+          if (!authorized(request, state.metricsToken)) {
+            throw new HttpError(
+              401,
+              "GET /metrics needs the header Authorization: Bearer <token>, with the server's --metrics-token",
+              { headers: { "www-authenticate": 'Bearer realm="metrics"' } },
+            );
+          }
+          return Promise.resolve(
             new Response(
               chat.metrics.render({
                 connections: state.openConnections(),
@@ -63,8 +77,26 @@ export function opsRoutes(state: OpsState): Route[] {
                 },
               },
             ),
-          ),
+          );
+        },
       },
     },
   ];
+}
+
+/**
+ * Whether a request carries the bearer token, if one is asked for. Both
+ * sides are hashed first, so that the comparison takes the same time
+ * whatever the guess.
+ */
+function authorized(request: Request, token: string | undefined): boolean {
+  if (token === undefined) return true;
+  const given = /^Bearer +(\S+) *$/i.exec(
+    request.headers.get("authorization") ?? "",
+  )?.[1] ?? "";
+  return timingSafeEqual(sha256(given), sha256(token));
+}
+
+function sha256(text: string): Uint8Array {
+  return createHash("sha256").update(text).digest();
 }

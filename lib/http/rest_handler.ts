@@ -247,10 +247,14 @@ export function createRestHandler(
           headers: { ...CORS_HEADERS, allow: allowHeader(route) },
         });
       }
+      // HEAD is GET without the body (RFC 9110), wherever GET is.
+      const head = request.method === "HEAD" &&
+        Object.hasOwn(route.methods, "GET");
+      const method = head ? "GET" : request.method;
       // Only own keys: a method named "toString" must not find the
       // Object.prototype function and call it as a handler.
-      const handler = Object.hasOwn(route.methods, request.method)
-        ? route.methods[request.method]
+      const handler = Object.hasOwn(route.methods, method)
+        ? route.methods[method]
         : undefined;
       if (!handler) {
         throw new HttpError(
@@ -261,7 +265,10 @@ export function createRestHandler(
           { headers: { allow: allowHeader(route) } },
         );
       }
-      return await handler(request, params, clientIp);
+      const response = await handler(request, params, clientIp);
+      if (!head) return response;
+      await response.body?.cancel();
+      return new Response(null, response);
     } catch (error) {
       if (error instanceof HttpError) {
         chat.metrics.errors.inc(`http_${error.status}`);
@@ -308,9 +315,11 @@ function roomsQuery(params: URLSearchParams): RoomsQuery {
   return result.value;
 }
 
-/** The `Allow` header of a route: its methods, and `OPTIONS`. */
+/** The `Allow` header of a route: its methods, `HEAD` with `GET`, `OPTIONS`. */
 function allowHeader(route: Route): string {
-  return [...Object.keys(route.methods), "OPTIONS"].join(", ");
+  const methods = Object.keys(route.methods);
+  if (methods.includes("GET")) methods.push("HEAD");
+  return [...methods, "OPTIONS"].join(", ");
 }
 
 /** A route's path cut into segments once: text, or a `{name}` parameter. */
