@@ -7,8 +7,12 @@
  * @module
  */
 import * as v from "valibot";
+import { textField } from "./text_field.ts";
 
-/** Length limits of the text fields, in characters (UTF-16 code units). */
+/**
+ * Length limits of the text fields, in characters: Unicode code points, as
+ * JSON Schema's `maxLength` counts them (see `lib/text_field.ts`).
+ */
 export const LIMITS = {
   /** Longest accepted `room_id`. */
   roomId: 100,
@@ -22,40 +26,6 @@ export const LIMITS = {
   roomsPage: 1000,
 } as const;
 
-/**
- * Text with at least one non-space character, no NUL and no lone surrogate:
- * each unit is a character other than those, or a whole surrogate pair.
- */
-const TEXT_PATTERN =
-  /^(?=(?:[^\0\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$)\s*\S/;
-
-/** A required string field that must not be blank and has a maximum length. */
-function textField(name: string, maxLength: number) {
-  return v.pipe(
-    v.string(`${name} must be a string`),
-    v.nonEmpty(`${name} must not be empty`),
-    v.maxLength(
-      maxLength,
-      `${name} must be at most ${maxLength} characters`,
-    ),
-    // One regex, as JSON Schema has one `pattern` per string. It refuses a
-    // NUL (SQLite would cut the text there) and a lone surrogate (UTF-8
-    // cannot store it), and blank text (`\S` is what `trim()` keeps), all
-    // in linear time.
-    // (Surrogates are spelled out: JSON Schema allows no `u` flag.)
-    v.regex(TEXT_PATTERN, (issue) => {
-      const text = String(issue.input);
-      if (text.includes("\0")) {
-        return `${name} must not contain the NUL character (\\u0000)`;
-      }
-      if (!text.isWellFormed()) {
-        return `${name} must be valid Unicode: it has a lone surrogate`;
-      }
-      return `${name} must not be blank`;
-    }),
-  );
-}
-
 /** An optional message id: a whole number, 0 meaning "before the first". */
 function messageId(name: string) {
   return v.optional(
@@ -67,9 +37,9 @@ function messageId(name: string) {
   );
 }
 
-const roomId = textField("room_id", LIMITS.roomId);
-const from = textField("from", LIMITS.from);
-const message = textField("message", LIMITS.message);
+const roomId = textField("room_id", "identifier", LIMITS.roomId);
+const from = textField("from", "identifier", LIMITS.from);
+const message = textField("message", "message", LIMITS.message);
 
 /** Names the missing or unexpected key of an object issue. */
 function keyMessage(issue: v.BaseIssue<unknown>): string {

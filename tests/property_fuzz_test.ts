@@ -62,12 +62,16 @@ const REQUESTS_PER_RUN = 40;
 const SERVER_LIMITS = {
   maxFrameBytes: 65536,
   maxBodyBytes: 65536,
+  pageMaxBytes: 1024 * 1024,
   joinHistory: 50,
 };
 
+/** Flags that keep the rate limits from refusing the fuzzer's bursts. */
+const UNLIMITED = { "rate-limit": 0, "history-rate-limit": 0 } as const;
+
 for (const target of TARGETS) {
   Deno.test(`WebSocket random and near-miss frames (${target.name})`, async (t) => {
-    await using chat = await target.start({ "rate-limit": 0 });
+    await using chat = await target.start(UNLIMITED);
     // More history than a join sends, so every join must cut it right.
     for (let i = 1; i <= SERVER_LIMITS.joinHistory + 10; i++) {
       await chat.post("/send", {
@@ -121,7 +125,7 @@ for (const target of TARGETS) {
   });
 
   Deno.test(`REST random and near-miss requests (${target.name})`, async (t) => {
-    await using chat = await target.start({ "rate-limit": 0 });
+    await using chat = await target.start(UNLIMITED);
     const bystander = await chat.connect();
     await bystander.join(BYSTANDER_ROOM, "Bystander");
 
@@ -210,6 +214,7 @@ async function checkRequests(
   const model = await StoreModel.of(store);
   const rest = new RestModel(model, {
     maxBodyBytes: SERVER_LIMITS.maxBodyBytes,
+    pageMaxBytes: SERVER_LIMITS.pageMaxBytes,
     members: (roomId) => roomId === BYSTANDER_ROOM ? ["Bystander"] : [],
   });
   const exchanges = [];
