@@ -1,7 +1,8 @@
 import type { StoredMessage } from "./contract.ts";
-import { receiveMessageFrame } from "./frames.ts";
+import { presenceFrame, receiveMessageFrame } from "./frames.ts";
 import { ChatMetrics } from "./metrics/chat_metrics.ts";
 import { Logger } from "./logger.ts";
+import { LocalRoomBus, type RoomBus } from "./room_bus.ts";
 import { Rooms } from "./rooms.ts";
 import { StoreHealth } from "./store_health.ts";
 import type { MessageDraft, MessagePage, MessageStore } from "./store/store.ts";
@@ -10,6 +11,12 @@ import type { MessageDraft, MessagePage, MessageStore } from "./store/store.ts";
 export interface ChatOptions {
   /** Where messages are kept. */
   store: MessageStore;
+  /**
+   * How the rooms' events reach their members, on this instance and any
+   * other that shares the rooms.
+   * @default {a LocalRoomBus: this process only}
+   */
+  bus?: RoomBus | undefined;
   /**
    * How many recent messages a joiner receives before its `join-room`.
    * @default {50}
@@ -66,14 +73,17 @@ export interface RoomInfo {
 }
 
 /**
- * The chat itself, shared by the REST routes and every WebSocket session:
- * the store, the live room memberships, and posting a message to both.
+ * The chat itself, shared by the REST routes and every WebSocket
+ * connection: the store, the room members of this instance, and the bus
+ * that carries the rooms' events to them.
  */
 export class Chat {
   /** Where messages are kept. */
   readonly store: MessageStore;
-  /** Who is connected to which room. */
+  /** Which connections of this instance are in which room. */
   readonly rooms: Rooms = new Rooms();
+  /** How the rooms' events reach their members, on every instance. */
+  readonly bus: RoomBus;
   /** How many recent messages a joiner receives. */
   readonly joinHistory: number;
   /** What the chat counts. */
@@ -94,9 +104,23 @@ export class Chat {
     this.pageMaxBytes = options.pageMaxBytes ?? 1024 * 1024;
     this.storeHealth = options.storeHealth ??
       new StoreHealth(new Logger({ level: "silent" }));
+    this.bus = options.bus ??
+      new LocalRoomBus((roomId) => this.rooms.memberNames(roomId));
+    this.bus.start({
+      message: (message) => {
+        const delivered = this.rooms.broadcast(
+          message.room_id,
+          receiveMessageFrame(message),
+          message.id,
+        );
+        this.metrics.messagesDelivered.inc("", delivered);
+      },
+      presence: ({ type, room_id, from }) =>
+        this.rooms.broadcast(room_id, presenceFrame(type, room_id, from)),
+    });
   }
 
-  /** Stores a message, then delivers it to every member of its room. */
+  /** Stores a message, then every member of its room receives it. */
   async post(
     draft: MessageDraft,
     transport: Transport,
@@ -113,12 +137,7 @@ export class Chat {
     const { metrics } = this;
     metrics.storeWriteSeconds.observe((performance.now() - startedAt) / 1000);
     metrics.messagesReceived.inc(transport);
-    const delivered = this.rooms.broadcast(
-      stored.room_id,
-      receiveMessageFrame(stored),
-      stored.id,
-    );
-    metrics.messagesDelivered.inc("", delivered);
+    this.bus.stored(stored);
     return stored;
   }
 
@@ -143,10 +162,26 @@ export class Chat {
     return withinBytes(page, keep, this.pageMaxBytes);
   }
 
+  /**
+   * The history a joiner receives before its `join-room`: the room's
+   * recent messages, or with `since` the newest page of those after it,
+   * where `has_more` says that older ones after `since` were left out.
+   */
+  historyOnJoin(roomId: string, since?: number): Promise<MessagePage> {
+    return this.store.read(
+      roomId,
+      since === undefined
+        ? { limit: this.joinHistory }
+        : { after: since, limit: this.pageMax },
+    );
+  }
+
   /** Describes a room, or `undefined` if it has neither members nor messages. */
   async roomInfo(roomId: string): Promise<RoomInfo | undefined> {
-    const stats = await this.store.stats(roomId);
-    const members = this.rooms.memberNames(roomId);
+    const [stats, members] = await Promise.all([
+      this.store.stats(roomId),
+      this.bus.memberNames(roomId),
+    ]);
     if (stats.message_count === 0 && members.length === 0) return undefined;
     return { room_id: roomId, members, ...stats };
   }

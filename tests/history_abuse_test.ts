@@ -12,7 +12,10 @@ import {
 import { SERVER_COMMANDS, startChildServer } from "./_child_server.ts";
 import { openClient, type TestServer } from "./_helpers.ts";
 import { readResponse, tcpConnect } from "./_raw_socket.ts";
-import { TARGETS } from "./_targets.ts";
+import { flagArgs, NO_RATE_LIMITS, TARGETS } from "./_targets.ts";
+
+/** Every rate limit off but that of history reads, for quick filling. */
+const FILL_FAST = { ...NO_RATE_LIMITS, "history-rate-limit": 30 };
 
 const MiB = 1024 * 1024;
 /** 10 KB of UTF-8 and of JSON: the longest message of two-byte letters. */
@@ -39,7 +42,12 @@ async function fill(wsUrl: string, roomId: string, count: number) {
           message: LONG_MESSAGE,
         });
       }
-      for (let i = 0; i < batch; i++) await client.next();
+      for (let i = 0; i < batch; i++) {
+        const frame = await client.next();
+        if (frame.type !== "receive-message") {
+          throw new Error(`not stored: ${JSON.stringify(frame)}`);
+        }
+      }
     }
   } finally {
     await client.close();
@@ -63,7 +71,7 @@ for (const command of SERVER_COMMANDS) {
   Deno.test(`clients that never read POST /receive hold a page each at most (${command.name})`, async () => {
     await using server = await startChildServer(command, [
       "--log-level=warn",
-      "--rate-limit=0",
+      ...flagArgs(FILL_FAST),
       "--db=:memory:",
     ]);
     // 1000 messages of 10 KB: a page of 10 MB without a byte limit.
@@ -100,7 +108,7 @@ async function receive(chat: TestServer, body: object) {
 for (const target of TARGETS) {
   Deno.test(`POST /receive pages are bounded in bytes (${target.name})`, async (t) => {
     await using chat = await target.start({
-      "rate-limit": 0,
+      ...FILL_FAST,
       "page-max-bytes": 65536,
     });
     await fill(chat.wsUrl, "big", 20);
@@ -158,7 +166,7 @@ for (const target of TARGETS) {
 
   Deno.test(`a page not read within --write-timeout is cut off (${target.name})`, async () => {
     await using chat = await target.start({
-      "rate-limit": 0,
+      ...FILL_FAST,
       "page-max-bytes": 16 * MiB,
       "write-timeout": 1,
     });

@@ -50,7 +50,7 @@ import {
   RestModel,
   withoutServerPicked,
 } from "./_rest_model.ts";
-import { type Target, TARGETS } from "./_targets.ts";
+import { NO_RATE_LIMITS, type Target, TARGETS } from "./_targets.ts";
 
 // About 150 × 24 frames and 120 × 19 requests: some 6000 inputs a run.
 const WEBSOCKET_RUNS = 150;
@@ -66,12 +66,9 @@ const SERVER_LIMITS = {
   joinHistory: 50,
 };
 
-/** Flags that keep the rate limits from refusing the fuzzer's bursts. */
-const UNLIMITED = { "rate-limit": 0, "history-rate-limit": 0 } as const;
-
 for (const target of TARGETS) {
   Deno.test(`WebSocket random and near-miss frames (${target.name})`, async (t) => {
-    await using chat = await target.start(UNLIMITED);
+    await using chat = await target.start(NO_RATE_LIMITS);
     // More history than a join sends, so every join must cut it right.
     for (let i = 1; i <= SERVER_LIMITS.joinHistory + 10; i++) {
       await chat.post("/send", {
@@ -125,7 +122,7 @@ for (const target of TARGETS) {
   });
 
   Deno.test(`REST random and near-miss requests (${target.name})`, async (t) => {
-    await using chat = await target.start(UNLIMITED);
+    await using chat = await target.start(NO_RATE_LIMITS);
     const bystander = await chat.connect();
     await bystander.join(BYSTANDER_ROOM, "Bystander");
 

@@ -24,13 +24,15 @@ function databaseWithRooms(path: string, count: number): void {
     migrate(db);
     db.exec("BEGIN");
     const message = db.prepare(
-      "INSERT INTO messages (room_id, sender, message, sent_at) VALUES (?, 'A', 'm', 1)",
+      "INSERT INTO messages (room_id, sender, message, sent_at) VALUES (?, 'A', 'm', ?)",
     );
     const room = db.prepare(
       "INSERT INTO rooms (room_id, message_count) VALUES (?, 1)",
     );
+    // Sent now: the default retention of 30 days keeps them.
+    const now = Date.now() / 1000;
     for (let i = 0; i < count; i++) {
-      message.run(`room ${i}`);
+      message.run(`room ${i}`, now);
       room.run(`room ${i}`);
     }
     db.exec("COMMIT");

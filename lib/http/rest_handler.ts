@@ -18,7 +18,9 @@ import {
 } from "./json_response.ts";
 import { readJsonBody } from "./read_json_body.ts";
 import { STATIC_FILES, staticResponse } from "./static_files.ts";
+import { QuotaError } from "../quota_error.ts";
 import type { RateLimiter } from "../rate_limiter.ts";
+import type { StorageQuota } from "../storage_quota.ts";
 import type { Route } from "./route.ts";
 
 /** Options of {@linkcode createRestHandler}. */
@@ -33,8 +35,8 @@ export interface RestOptions {
    * @default {10000}
    */
   bodyTimeoutMs?: number | undefined;
-  /** Limits `POST /send` per client IP address; none by default. */
-  sendLimiter?: RateLimiter | undefined;
+  /** What `POST /send` may store, per client IP address; none by default. */
+  quota?: StorageQuota | undefined;
   /** Limits `POST /receive` per client IP address; none by default. */
   historyLimiter?: RateLimiter | undefined;
   /**
@@ -81,20 +83,15 @@ export function createRestHandler(
   const onUnexpectedError = options.onUnexpectedError ?? console.error;
   const writeTimeoutMs = options.writeTimeoutMs ?? 30_000;
 
-  /**
-   * Refuses the request with 429 if `limiter` has no token for the IP,
-   * calling `onRefused` first.
-   */
+  /** Refuses the request with 429 if `limiter` has no token for the IP. */
   async function checkRate(
     limiter: RateLimiter | undefined,
     request: Request,
     clientIp: string,
     what: string,
-    onRefused?: () => void,
   ): Promise<void> {
     const decision = limiter?.take(clientIp);
     if (!decision || decision.allowed) return;
-    onRefused?.();
     await request.body?.cancel();
     throw new HttpError(
       429,
@@ -173,14 +170,17 @@ export function createRestHandler(
       path: "/send",
       methods: {
         POST: async (request, _params, clientIp) => {
-          await checkRate(
-            options.sendLimiter,
-            request,
-            clientIp,
-            "messages",
-            () => chat.metrics.rateLimited.inc("rest"),
-          );
           const body = await readBody(request, SendBody);
+          try {
+            await options.quota?.admit(body, clientIp);
+          } catch (error) {
+            if (!(error instanceof QuotaError)) throw error;
+            if (error.status === 429) chat.metrics.rateLimited.inc("rest");
+            const retry = error.retryAfterSeconds;
+            throw new HttpError(error.status, error.message, {
+              headers: retry === undefined ? {} : { "retry-after": `${retry}` },
+            });
+          }
           return jsonResponse(await chat.post(body, "rest"));
         },
       },

@@ -24,6 +24,7 @@ export const SQL = {
   /** A page of rooms: found by the primary key, however many there are. */
   roomsAfter: `SELECT seq, room_id FROM rooms WHERE seq > ? ORDER BY seq
     LIMIT ?`,
+  roomCount: `SELECT count(*) AS count FROM rooms`,
   stats: `SELECT message_count,
       (SELECT sent_at FROM messages WHERE messages.room_id = rooms.room_id
        ORDER BY id DESC LIMIT 1) AS last_message_at

@@ -168,6 +168,14 @@ export class SqliteStore implements MessageStore {
     });
   }
 
+  /** How many rooms hold messages. */
+  roomCount(): Promise<number> {
+    return attempt(() => {
+      const row = this.#sql.roomCount.get() as { count: number };
+      return row.count;
+    });
+  }
+
   /**
    * Resolves if the database can be written now: it takes the write lock
    * and lets it go at once. Rejects with a {@linkcode StoreUnavailableError}
