@@ -306,9 +306,8 @@ Deno.test("Connection follows a room before its history, and unfollows it once",
       return super.read(roomId, options);
     }
   }
-  let chat: Chat;
-  const bus = new RecordingBus(() => chat);
-  chat = new Chat({ store: new WatchedStore(), bus });
+  const bus: RecordingBus = new RecordingBus((): Chat => chat);
+  const chat: Chat = new Chat({ store: new WatchedStore(), bus });
 
   await t.step("join, leave, close", async () => {
     const client = connect(chat);
