@@ -87,7 +87,14 @@ export interface PruneOptions {
   limit?: number | undefined;
 }
 
-/** Keeps messages per room and gives each a strictly increasing `id`. */
+/**
+ * Keeps messages per room and gives each a strictly increasing `id`.
+ *
+ * A method that cannot do its work for a while (a lock held elsewhere, a
+ * full disk, a lost connection) rejects with a `StoreUnavailableError`
+ * (`./store_unavailable_error.ts`): the chat answers it with `503` or an
+ * error frame and logs it once, where any other error is a bug.
+ */
 export interface MessageStore {
   /**
    * Stores a message, stamping it with `id` and `sent_at`. Resolves once the
@@ -106,7 +113,10 @@ export interface MessageStore {
   stats(roomId: string): Promise<RoomStats>;
   /** How many rooms hold messages. */
   roomCount(): Promise<number>;
-  /** Resolves if the store can serve requests, rejects otherwise. */
+  /**
+   * Resolves if the store can serve requests, writes included, now;
+   * rejects otherwise (`GET /readyz` asks it).
+   */
   ping(): Promise<void>;
   /**
    * Removes the oldest messages beyond the limits; a room left without
