@@ -59,7 +59,12 @@ export interface PruneOptions {
   limit?: number | undefined;
 }
 
-/** Keeps messages per room and gives each a strictly increasing `id`. */
+/**
+ * Keeps messages per room and gives each an `id` that strictly increases
+ * within its room. The memory and SQLite stores number every message of the
+ * server in one sequence; the Redis store numbers each room on its own
+ * (1, 2, 3...), so that instances need not agree on one counter.
+ */
 export interface MessageStore {
   /**
    * Stores a message, stamping it with `id` and `sent_at`. Resolves once the
