@@ -6,6 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { parseRedisUrl } from "./redis/redis_url.ts";
 import {
   LOG_FORMATS,
   LOG_LEVELS,
@@ -51,6 +52,16 @@ function choice<const T extends readonly string[]>(values: T) {
 
 function list(text: string): string[] {
   return text.split(",").map((item) => item.trim()).filter((item) => item);
+}
+
+/** A Redis URL, checked; `off` for none. Messages never show a password. */
+function redisUrl(text: string, flag: string): string | null {
+  if (text.trim() === "off") return null;
+  try {
+    return parseRedisUrl(text).href;
+  } catch (error) {
+    throw new ConfigError(`${flag} ${(error as Error).message}`);
+  }
 }
 
 const SECONDS_PER_UNIT: Record<string, number> = {
@@ -104,6 +115,14 @@ const OPTIONS = {
     default: "./data/chat.db",
     help: "SQLite file for the history (:memory: keeps it in memory only)",
     parse: text,
+  },
+  redis: {
+    env: "CHAT_REDIS",
+    default: null,
+    help: "keep the history in Redis instead of SQLite, for several\n" +
+      "instances: redis://[user:password@]host[:port][/db], or rediss://\n" +
+      "for TLS (not together with --db)",
+    parse: redisUrl,
   },
   "history-max": {
     env: "CHAT_HISTORY_MAX",
@@ -240,13 +259,21 @@ export function parseConfig(
   if (parsed.values.help) return { help: true };
 
   const config: Record<string, unknown> = {};
+  /** Where each setting that is not a default came from. */
+  const given: Record<string, string> = {};
   for (const [name, spec] of Object.entries(OPTIONS)) {
     const flag = parsed.values[name as keyof Options];
     const fromEnv = env(spec.env);
-    if (flag !== undefined) config[name] = spec.parse(flag, `--${name}`);
-    else if (fromEnv !== undefined && fromEnv !== "") {
-      config[name] = spec.parse(fromEnv, spec.env);
+    if (flag !== undefined) {
+      config[name] = spec.parse(flag, given[name] = `--${name}`);
+    } else if (fromEnv !== undefined && fromEnv !== "") {
+      config[name] = spec.parse(fromEnv, given[name] = spec.env);
     } else config[name] = spec.default;
+  }
+  if (config.redis !== null && given.db) {
+    throw new ConfigError(
+      `${given.db} and ${given.redis} cannot be used together: with Redis the history is kept there, not in an SQLite file; drop ${given.db}`,
+    );
   }
   return { help: false, config: config as Config };
 }

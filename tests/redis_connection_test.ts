@@ -6,8 +6,8 @@ import {
 import {
   RedisConnection,
   type RedisConnectionOptions,
-  RedisUnreachableError,
 } from "../lib/redis/redis_connection.ts";
+import { RedisUnreachableError } from "../lib/redis/redis_unreachable_error.ts";
 import { StoreUnavailableError } from "../lib/store/store_unavailable_error.ts";
 import { delay } from "../scripts/_timing.ts";
 import { redisTestsEnabled, startRedisServer } from "./_redis_server.ts";

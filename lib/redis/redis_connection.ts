@@ -31,6 +31,7 @@ import {
   TimeoutError,
 } from "@redis/client";
 import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
+import { RedisUnreachableError } from "./redis_unreachable_error.ts";
 import { parseRedisUrl } from "./redis_url.ts";
 
 /** The node-redis client this connection drives. */
@@ -65,18 +66,6 @@ export interface RedisConnectionOptions {
   onStateChange?: ((up: boolean, error?: unknown) => void) | undefined;
 }
 
-/** Redis could not be reached when the connection was opened. */
-export class RedisUnreachableError extends Error {
-  /** Creates the error; the message names the URL without its password. */
-  constructor(redactedUrl: string, reason: string, options?: ErrorOptions) {
-    super(
-      `Cannot reach Redis at ${redactedUrl}: ${reason}. Check that Redis runs there and that the host, port, password, database and TLS (rediss://) are right.`,
-      options,
-    );
-    this.name = "RedisUnreachableError";
-  }
-}
-
 /**
  * A Redis connection whose every command either answers within a deadline
  * or fails with a {@linkcode StoreUnavailableError}. A PING every
@@ -98,6 +87,7 @@ export class RedisConnection {
   #health: ReturnType<typeof setInterval> | undefined;
   #checking: Promise<void> | undefined;
   #readyListeners = new Set<() => void>();
+  #closeListeners: (() => unknown)[] = [];
   #closed = false;
 
   private constructor(options: RedisConnectionOptions, client: RedisClient) {
@@ -207,6 +197,14 @@ export class RedisConnection {
   }
 
   /**
+   * Calls `listener` (and waits for it) when the connection is being
+   * closed, before the client is: what runs on the connection stops first.
+   */
+  onClose(listener: () => unknown): void {
+    this.#closeListeners.push(listener);
+  }
+
+  /**
    * PINGs Redis now, unless a check is running, and updates {@linkcode up}.
    * A client that does not answer in time, or has tried to reconnect for too
    * long, is replaced. Never rejects.
@@ -233,6 +231,9 @@ export class RedisConnection {
   /** Stops the health checks and closes the connection. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    for (const listener of this.#closeListeners.splice(0)) {
+      await listener();
+    }
     this.#closed = true;
     clearInterval(this.#health);
     await this.#checking;

@@ -33,7 +33,7 @@ export function parseRedisUrl(text: string): RedisUrl {
       }"`,
     );
   }
-  const redacted = redactRedisUrl(url.href);
+  const redacted = redactRedisUrl(text.trim());
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
     throw new TypeError(
       `must start with redis:// or rediss:// (TLS), not "${redacted}"`,
@@ -55,7 +55,7 @@ export function parseRedisUrl(text: string): RedisUrl {
   }
   return {
     href: url.href,
-    redacted,
+    redacted: redactRedisUrl(url.href),
     database: path === "" ? 0 : Number(path),
     tls: url.protocol === "rediss:",
   };
