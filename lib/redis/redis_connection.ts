@@ -265,6 +265,8 @@ export class RedisConnection {
     client.on("ready", () => {
       if (client !== this.#client || this.#closed) return;
       this.#readySince = Date.now();
+      // Ready means Redis answered the handshake: it is up.
+      this.#setUp();
       for (const listener of this.#readyListeners) listener();
     });
   }

@@ -129,6 +129,15 @@ export class RedisStore implements MessageStore {
     };
   }
 
+  /** The id of a room's last message (pruned or not), 0 for none. */
+  async lastId(roomId: string): Promise<number> {
+    const last = await this.#redis.run(
+      "lastId",
+      (client) => client.get(roomKeys(roomId).seq),
+    );
+    return Number(last ?? 0);
+  }
+
   /** Every room that holds messages, in the order of its first message. */
   rooms(): Promise<string[]> {
     return this.#redis.run(
