@@ -7,7 +7,8 @@
  * chat:{general}:stream    Stream: the messages, entry ids "<id>-0"
  * chat:{general}:seq       String: the room's last id
  * chat:{general}:messages  sharded channel: each stored message, as JSON
- * chat:{general}:members   Hash: who is in the room, on which instance
+ * chat:{general}:members   Sorted set: who is in the room, by when they joined
+ * chat:{general}:instances Hash: each instance's heartbeat expiry in the room
  * chat:rooms               Sorted set: rooms with messages, by first message
  * chat:rooms:oldest        Sorted set: rooms by the age of their oldest message
  * chat:instances           Sorted set: live instances, by heartbeat expiry
@@ -26,6 +27,8 @@ export interface RoomKeys {
   channel: string;
   /** The room's members on every instance. */
   members: string;
+  /** When each instance with members in the room expires. */
+  instances: string;
 }
 
 /** Rooms that hold messages, scored in the order of their first message. */
@@ -54,5 +57,6 @@ export function roomKeys(roomId: string): RoomKeys {
     seq: `chat:{${tag}}:seq`,
     channel: `chat:{${tag}}:messages`,
     members: `chat:{${tag}}:members`,
+    instances: `chat:{${tag}}:instances`,
   };
 }
