@@ -11,10 +11,12 @@
 -- ARGV[5]  sent_at, as the text of a JSON number (unix seconds)
 -- ARGV[6]  most messages the room keeps ("0": no limit)
 --
--- Returns the message's id: the room's previous id plus one, so a room's
--- ids are consecutive and a reader who sees id 7 after id 5 knows that it
--- missed id 6. The stream entry's id is "<id>-0".
+-- Returns { the message's id, 1 if the room had no messages before }. The
+-- id is the room's previous id plus one, so a room's ids are consecutive
+-- and a reader who sees id 7 after id 5 knows that it missed id 6. The
+-- stream entry's id is "<id>-0".
 local id = (tonumber(redis.call('GET', KEYS[2])) or 0) + 1
+local created = redis.call('EXISTS', KEYS[1]) == 0 and 1 or 0
 local entry = string.format('%d-0', id)
 local fields = { 'from', ARGV[3], 'message', ARGV[4], 'sent_at', ARGV[5] }
 if ARGV[6] ~= '0' then
@@ -31,4 +33,4 @@ redis.call('SPUBLISH', ARGV[1], '{"room_id":' .. cjson.encode(ARGV[2]) ..
   ',"message":' .. cjson.encode(ARGV[4]) ..
   ',"sent_at":' .. ARGV[5] ..
   ',"id":' .. string.format('%d', id) .. '}')
-return id
+return { id, created }

@@ -17,6 +17,9 @@ import { roomKeys, ROOMS_BY_AGE_KEY, ROOMS_KEY } from "./room_keys.ts";
 const APPEND = new LuaScript(appendSource);
 const PRUNE = new LuaScript(pruneSource);
 
+/** Every this many messages a room is added to the indexes again. */
+const REINDEX_EVERY = 100;
+
 /** Rooms one prune call looks at per page of an index. */
 const ROOMS_PER_PAGE = 100;
 
@@ -51,8 +54,6 @@ export class RedisStore implements MessageStore {
   #redis: RedisConnection;
   #maxPerRoom: number;
   #now: () => number;
-  /** The last order score handed out: microseconds, strictly increasing. */
-  #lastOrder = 0;
   /** Where the next sweep for `maxPerRoom` resumes: a `chat:rooms` score. */
   #sweepFrom = "-inf";
 
@@ -72,12 +73,9 @@ export class RedisStore implements MessageStore {
     const sent_at = this.#now();
     const keys = roomKeys(room_id);
     const maxLength = this.#maxPerRoom === Infinity ? 0 : this.#maxPerRoom;
-    const order = this.#nextOrder();
-    const [id] = await this.#redis.run("append", (client) =>
-      // One round trip: the indexes are updated after the script, on every
-      // append, so that a room missing from them (an instance died between
-      // the two) is listed again by its next message.
-      Promise.all([
+    const [id, created] = await this.#redis.run(
+      "append",
+      (client) =>
         APPEND.run(client, [keys.stream, keys.seq], [
           keys.channel,
           room_id,
@@ -85,15 +83,18 @@ export class RedisStore implements MessageStore {
           message,
           String(sent_at),
           String(maxLength),
-        ]),
-        client.zAdd(ROOMS_KEY, { score: order, value: room_id }, {
-          condition: "NX",
-        }),
-        client.zAdd(ROOMS_BY_AGE_KEY, { score: sent_at, value: room_id }, {
-          condition: "NX",
-        }),
-      ]));
-    return { room_id, from, message, sent_at, id: Number(id) };
+        ]) as Promise<[number, number]>,
+    );
+    // The indexes are in other hash slots than the room, so not in the
+    // script: a room's first message adds it to them, and every hundredth
+    // adds it again, in case an instance died between the two.
+    if (created === 1 || id % REINDEX_EVERY === 0) {
+      await this.#redis.run(
+        "append",
+        (client) => index(client, room_id, sent_at),
+      );
+    }
+    return { room_id, from, message, sent_at, id };
   }
 
   /** A page of a room's messages, oldest first. */
@@ -263,12 +264,6 @@ export class RedisStore implements MessageStore {
     });
     return removed;
   }
-
-  /** An order score after every other this store handed out. */
-  #nextOrder(): number {
-    this.#lastOrder = Math.max(this.#lastOrder + 1, Date.now() * 1000);
-    return this.#lastOrder;
-  }
 }
 
 /**
@@ -284,15 +279,37 @@ async function forget(client: RedisClient, roomId: string): Promise<void> {
   const { stream } = roomKeys(roomId);
   const first = await client.xRange(stream, "-", "+", { COUNT: 1 });
   if (!first?.[0]) return;
+  await index(client, roomId, storedMessage(roomId, first[0]).sent_at);
+}
+
+/**
+ * Adds a room to the indexes unless it is there: to the rooms in the order
+ * of their first message, and to the rooms by their oldest message's age.
+ */
+async function index(
+  client: RedisClient,
+  roomId: string,
+  sentAt: number,
+): Promise<void> {
   await Promise.all([
-    client.zAdd(ROOMS_KEY, { score: Date.now() * 1000, value: roomId }, {
+    client.zAdd(ROOMS_KEY, { score: nextOrder(), value: roomId }, {
       condition: "NX",
     }),
-    client.zAdd(ROOMS_BY_AGE_KEY, {
-      score: storedMessage(roomId, first[0]).sent_at,
-      value: roomId,
-    }, { condition: "NX" }),
+    client.zAdd(ROOMS_BY_AGE_KEY, { score: sentAt, value: roomId }, {
+      condition: "NX",
+    }),
   ]);
+}
+
+let lastOrder = 0;
+
+/**
+ * A score for the order of rooms: microseconds of this process's clock,
+ * strictly increasing within the process.
+ */
+function nextOrder(): number {
+  lastOrder = Math.max(lastOrder + 1, Date.now() * 1000);
+  return lastOrder;
 }
 
 /** A stream entry as a stored message. */
