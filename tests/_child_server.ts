@@ -159,11 +159,13 @@ export async function runToEnd(
 export async function startChildServer(
   server: ServerCommand,
   args: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<ChildServer> {
   const [command, ...before] = await server.command();
   const dir = await Deno.makeTempDir({ prefix: "chat_test_" });
   const child = new Deno.Command(command!, {
     args: [...before, ...isolated(args, `${dir}/chat.db`)],
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "inherit",

@@ -32,6 +32,12 @@ export interface RedisServerOptions {
    * @default {false}
    */
   durable?: boolean;
+  /**
+   * TLS only (`rediss://localhost:PORT`), with a certificate for `localhost`
+   * and `127.0.0.1` signed by a new CA (`caFile`); made with `openssl`.
+   * @default {false}
+   */
+  tls?: boolean;
   /** More `redis-server` arguments, such as `["--requirepass", "secret"]`. */
   args?: string[];
 }
@@ -42,8 +48,10 @@ export interface RedisServer extends AsyncDisposable {
   readonly port: number;
   /** Its working directory (the append-only file lives there). */
   readonly dir: string;
-  /** `redis://127.0.0.1:PORT`. */
+  /** `redis://127.0.0.1:PORT`, or `rediss://localhost:PORT` with TLS. */
   readonly url: string;
+  /** With TLS: the CA certificate (PEM file) that signed the server's. */
+  readonly caFile?: string;
   /** Whether the process is running (started and not killed). */
   readonly running: boolean;
   /** SIGKILL, as a crash; resolves once the process is gone. */
@@ -89,7 +97,20 @@ export async function startRedisServer(
   options: RedisServerOptions = {},
 ): Promise<RedisServer> {
   const dir = await Deno.makeTempDir({ prefix: "chat_redis_" });
+  const tls = options.tls ? await makeCertificates(dir) : undefined;
   const args = [
+    ...(tls
+      ? [
+        "--tls-cert-file",
+        tls.cert,
+        "--tls-key-file",
+        tls.key,
+        "--tls-ca-cert-file",
+        tls.ca,
+        "--tls-auth-clients",
+        "no",
+      ]
+      : []),
     "--bind",
     "127.0.0.1",
     "--dir",
@@ -109,7 +130,7 @@ export async function startRedisServer(
   for (let attempt = 0; !child; attempt++) {
     port = freePort();
     try {
-      child = await spawn(port, args, dir);
+      child = await spawn(port, args, dir, tls?.ca);
     } catch (error) {
       if (attempt === 4) {
         await Deno.remove(dir, { recursive: true });
@@ -137,14 +158,15 @@ export async function startRedisServer(
   return {
     port,
     dir,
-    url: `redis://127.0.0.1:${port}`,
+    url: tls ? `rediss://localhost:${port}` : `redis://127.0.0.1:${port}`,
+    ...tls ? { caFile: tls.ca } : {},
     get running() {
       return process !== undefined;
     },
     kill,
     async restart() {
       if (process) throw new Error("redis-server is running: kill it first");
-      process = await spawn(port, args, dir);
+      process = await spawn(port, args, dir, tls?.ca);
     },
     pause: () => process?.kill("SIGSTOP"),
     resume: () => process?.kill("SIGCONT"),
@@ -158,9 +180,14 @@ async function spawn(
   port: number,
   args: string[],
   dir: string,
+  caFile?: string,
 ): Promise<Deno.ChildProcess> {
+  const ports = caFile
+    ? ["--port", "0", "--tls-port", String(port)]
+    : ["--port", String(port)];
+  const caCerts = caFile ? [await Deno.readTextFile(caFile)] : undefined;
   const child = new Deno.Command(REDIS_SERVER, {
-    args: ["--port", String(port), ...args],
+    args: [...ports, ...args],
     stdin: "null",
     stdout: "null",
     stderr: "null",
@@ -169,7 +196,7 @@ async function spawn(
   let exited = false;
   child.status.then(() => exited = true);
   while (!exited && Date.now() < deadline) {
-    if (await answersPing(port)) return child;
+    if (await answersPing(port, caCerts)) return child;
     await delay(20);
   }
   if (!exited) child.kill("SIGKILL");
@@ -181,10 +208,15 @@ async function spawn(
 }
 
 /** Whether a Redis on `port` answers an inline PING (or asks for a password). */
-async function answersPing(port: number): Promise<boolean> {
-  let connection: Deno.TcpConn | undefined;
+async function answersPing(
+  port: number,
+  caCerts?: string[],
+): Promise<boolean> {
+  let connection: Deno.Conn | undefined;
   try {
-    connection = await Deno.connect({ hostname: "127.0.0.1", port });
+    connection = caCerts
+      ? await Deno.connectTls({ hostname: "localhost", port, caCerts })
+      : await Deno.connect({ hostname: "127.0.0.1", port });
     await connection.write(new TextEncoder().encode("PING\r\n"));
     const buffer = new Uint8Array(64);
     const reading = connection.read(buffer);
@@ -198,6 +230,40 @@ async function answersPing(port: number): Promise<boolean> {
   } finally {
     connection?.close();
   }
+}
+
+/** A CA, and a certificate it signed for localhost, in `dir`, by `openssl`. */
+async function makeCertificates(dir: string) {
+  const files = {
+    ca: `${dir}/ca.pem`,
+    cert: `${dir}/server.pem`,
+    key: `${dir}/server.key`,
+  };
+  const steps = [
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+      .concat(["-subj", "/CN=chat test CA", "-keyout", `${dir}/ca.key`])
+      .concat(["-out", files.ca]),
+    ["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost"]
+      .concat(["-keyout", files.key, "-out", `${dir}/server.csr`]),
+    ["x509", "-req", "-in", `${dir}/server.csr`, "-days", "2"]
+      .concat(["-CA", files.ca, "-CAkey", `${dir}/ca.key`, "-CAcreateserial"])
+      .concat(["-extfile", `${dir}/san.cnf`, "-out", files.cert]),
+  ];
+  await Deno.writeTextFile(
+    `${dir}/san.cnf`,
+    "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+  );
+  for (const args of steps) {
+    const { success, stderr } = await new Deno.Command("openssl", {
+      args,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!success) {
+      throw new Error(`openssl failed: ${new TextDecoder().decode(stderr)}`);
+    }
+  }
+  return files;
 }
 
 /** A port that was free a moment ago. */

@@ -64,6 +64,31 @@ for (const command of SERVER_COMMANDS) {
 
   Deno.test({
     name:
+      `main.ts --redis takes a rediss:// URL with a password and a database (${command.name})`,
+    ignore,
+    async fn() {
+      await using redis = await startRedisServer({
+        tls: true,
+        args: ["--requirepass", "s3cret"],
+      });
+      const url = redis.url.replace("rediss://", "rediss://:s3cret@") + "/3";
+      // Each runtime's way to trust one more CA.
+      await using server = await startChildServer(command, ["--redis", url], {
+        DENO_CERT: redis.caFile!,
+        NODE_EXTRA_CA_CERTS: redis.caFile!,
+      });
+      assert(
+        server.output().includes(
+          `History:   rediss://:***@localhost:${redis.port}/3 (1 instance seen)`,
+        ),
+        server.output(),
+      );
+      assertEquals((await send(server.httpUrl, "over TLS")).status, 200);
+    },
+  });
+
+  Deno.test({
+    name:
       `main.ts --redis exits 1 with one line when Redis cannot be reached (${command.name})`,
     ignore,
     async fn() {
