@@ -109,6 +109,20 @@ export class Chat {
     });
   }
 
+  /**
+   * The history a joiner receives before its `join-room`: the room's
+   * recent messages, or with `since` the newest page of those after it,
+   * where `has_more` says that older ones after `since` were left out.
+   */
+  historyOnJoin(roomId: string, since?: number): Promise<MessagePage> {
+    return this.store.read(
+      roomId,
+      since === undefined
+        ? { limit: this.joinHistory }
+        : { after: since, limit: this.pageMax },
+    );
+  }
+
   /** Describes a room, or `undefined` if it has neither members nor messages. */
   async roomInfo(roomId: string): Promise<RoomInfo | undefined> {
     const stats = await this.store.stats(roomId);

@@ -1,7 +1,7 @@
 import { waitAtMost } from "./_wait_at_most.ts";
 import { Admission, type AdmissionOptions } from "./admission.ts";
 import { Chat } from "./chat.ts";
-import { type Connection, openConnection } from "./connection.ts";
+import { Connection } from "./connection.ts";
 import { FAR_OVER_FACTOR } from "./dispatcher.ts";
 import { jsonResponse } from "./http/json_response.ts";
 import { opsRoutes } from "./http/ops_routes.ts";
@@ -87,24 +87,13 @@ export interface SocketLimits {
    * before reading it should.
    */
   largestFrameBytes: number;
-  /** Outgoing bytes a socket may have waiting before it is closed. */
+  /**
+   * Outgoing bytes a socket may have waiting for long before it is closed
+   * (the rule itself is the core's, in `lib/outbox.ts`).
+   */
   maxBufferedBytes: number;
   /** Seconds without a pong before a socket is dropped; 0 off. */
   idleTimeoutSeconds: number;
-}
-
-/** What the adapter reports when a socket ends. */
-export interface CloseInfo {
-  /** The WebSocket close code (1006 when the connection just ended). */
-  code: number;
-  /** The close reason, often empty. */
-  reason: string;
-}
-
-/** A WebSocket the chat accepted, as its adapter drives it. */
-export interface AcceptedConnection extends Connection {
-  /** Ends the connection: leaves its rooms, logs and counts the close. */
-  close(info?: CloseInfo): void;
 }
 
 /**
@@ -128,8 +117,11 @@ export interface ChatApp {
    * or `undefined` to accept it.
    */
   refuseUpgrade(request: Request, clientIp: string): Response | undefined;
-  /** Starts serving an accepted WebSocket. */
-  connect(peer: Peer, clientIp: string): AcceptedConnection;
+  /**
+   * Starts serving an accepted WebSocket: the {@linkcode Connection} that
+   * owns its life, to which the adapter hands its frames and its close.
+   */
+  connect(peer: Peer, clientIp: string): Connection;
   /** Refuses new connections and makes `/readyz` answer 503. */
   beginShutdown(): void;
   /** Resolves once no REST request is in flight, or after `timeoutMs`. */
@@ -171,15 +163,17 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   /** Made only while shutdown waits, so a request costs no promise. */
   let drained: PromiseWithResolvers<void> | undefined;
 
+  const socketLimits: SocketLimits = {
+    largestFrameBytes: (options.maxFrameBytes ?? 65536) * FAR_OVER_FACTOR,
+    maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+    idleTimeoutSeconds: options.idleTimeoutSeconds ?? 30,
+  };
+
   return {
     chat,
     logger,
     retention,
-    socketLimits: {
-      largestFrameBytes: (options.maxFrameBytes ?? 65536) * FAR_OVER_FACTOR,
-      maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
-      idleTimeoutSeconds: options.idleTimeoutSeconds ?? 30,
-    },
+    socketLimits,
     async handleHttp(request, clientIp) {
       inFlight++;
       try {
@@ -199,29 +193,17 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       return jsonResponse({ error: refusal.error }, refusal.status);
     },
     connect(peer, clientIp) {
-      const id = nextConnectionId++;
-      const leave = admission.enter(clientIp);
-      const connection = openConnection(chat, peer, {
+      return new Connection(chat, peer, {
+        id: nextConnectionId++,
+        clientIp,
         maxFrameBytes: options.maxFrameBytes,
         maxRooms: options.maxRoomsPerConnection,
         rateLimit,
         floodCloseMs: options.floodCloseMs,
+        maxBufferedBytes: socketLimits.maxBufferedBytes,
         logger,
+        onClose: admission.enter(clientIp),
       });
-      chat.metrics.connectionsOpened.inc();
-      logger.info("connection.open", { id, ip: clientIp });
-      let closed = false;
-      return {
-        receive: connection.receive,
-        close(info = { code: 1005, reason: "" }) {
-          if (closed) return;
-          closed = true;
-          leave();
-          connection.close();
-          chat.metrics.connectionsClosed.inc(String(info.code));
-          logger.info("connection.close", { id, ip: clientIp, ...info });
-        },
-      };
     },
     beginShutdown: () => admission.close(),
     async drain(timeoutMs) {

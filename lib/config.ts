@@ -169,8 +169,8 @@ const OPTIONS = {
   "rate-limit": {
     env: "CHAT_RATE_LIMIT",
     default: 20,
-    help: "messages per second per connection and per IP for POST /send,\n" +
-      "bursts of twice that (0: no limit)",
+    help: "frames per second per connection, and messages per IP for\n" +
+      "POST /send, bursts of twice that (0: no limit)",
     parse: integer(0, 1_000_000),
   },
   "flood-timeout": {

@@ -188,6 +188,29 @@ export const LeaveRoomEvent = v.strictObject({
   from: v.string(),
 });
 
+/**
+ * Server frame: a `join-room` with `since` missed more messages than one
+ * page holds. The replay that follows holds the newest page; the messages
+ * with ids between `after` and `before` were left out (read them with
+ * `POST /receive` and the same `after` and `before`).
+ */
+export const HistoryGapEvent = v.strictObject({
+  type: v.literal("history-gap"),
+  room_id: v.string(),
+  after: v.pipe(
+    v.number(),
+    v.integer(),
+    v.description("The `since` of the join: left out are the ids above it"),
+  ),
+  before: v.pipe(
+    v.number(),
+    v.integer(),
+    v.description(
+      "The id of the first replayed message: left out are those below it",
+    ),
+  ),
+});
+
 /** Server frame: the client's last frame was rejected; the socket stays open. */
 export const ErrorEvent = v.strictObject({
   type: v.literal("error"),
@@ -199,6 +222,7 @@ export const ServerFrame = v.variant("type", [
   ReceiveMessageEvent,
   JoinRoomEvent,
   LeaveRoomEvent,
+  HistoryGapEvent,
   ErrorEvent,
 ]);
 

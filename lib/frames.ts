@@ -21,6 +21,23 @@ export function leaveRoomFrame(roomId: string, from: string): string {
   return JSON.stringify({ type: "leave-room", room_id: roomId, from });
 }
 
+/**
+ * A `history-gap` frame: the replay after `since` leaves out the messages
+ * with ids between `after` and `before`.
+ */
+export function historyGapFrame(
+  roomId: string,
+  after: number,
+  before: number,
+): string {
+  return JSON.stringify({
+    type: "history-gap",
+    room_id: roomId,
+    after,
+    before,
+  });
+}
+
 /** An `error` frame that tells the client what was wrong with its frame. */
 export function errorFrame(error: string): string {
   return JSON.stringify({ type: "error", error });

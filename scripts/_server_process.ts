@@ -32,6 +32,8 @@ export async function startServerProcess(
       "run",
       "--allow-net",
       "--allow-env",
+      "--allow-read",
+      "--allow-write",
       MAIN,
       "--host",
       "127.0.0.1",

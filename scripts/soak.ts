@@ -10,6 +10,7 @@
  * ```sh
  * deno task soak                            # 30 s, 20 clients
  * deno task soak --seconds 120 --clients 50
+ * deno task soak --sqlite --back-to-back    # an SQLite file; no pauses
  * ```
  *
  * Only 127.0.0.1 is contacted. Exits 1 when something was left behind or
@@ -38,6 +39,18 @@ export interface SoakOptions {
    * @default {20}
    */
   clients?: number;
+  /**
+   * Where the server keeps messages: in memory, or in an SQLite file in a
+   * temporary folder (removed afterwards).
+   * @default {"memory"}
+   */
+  store?: "memory" | "sqlite";
+  /**
+   * Longest pause between two frames of a client, in milliseconds; 0 sends
+   * them back to back, so that closes race the frames still queued.
+   * @default {20}
+   */
+  maxPauseMs?: number;
 }
 
 /** The live gauges that must be back to 0 once every client is gone. */
@@ -51,6 +64,8 @@ const GAUGES = [
 export interface SoakReport {
   seconds: number;
   clients: number;
+  store: "memory" | "sqlite";
+  maxPauseMs: number;
   /** Sessions, frames and failures, as the clients counted them. */
   counts: ClientCounts;
   /** `chat_messages_received_total` at the end. */
@@ -74,9 +89,12 @@ const SETTLE_MS = 5000;
 export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
   const seconds = options.seconds ?? 30;
   const clients = options.clients ?? 20;
+  const dir = options.store === "sqlite"
+    ? await Deno.makeTempDir({ prefix: "chat_soak_" })
+    : undefined;
   const server = await startServerProcess([
     "--db",
-    ":memory:",
+    dir ? `${dir}/chat.db` : ":memory:",
     "--rate-limit",
     "0",
     "--log-level",
@@ -88,6 +106,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
       wsUrl: server.wsUrl,
       deadline: Date.now() + seconds * 1000,
       counts: { websocket: 0, raw: 0, halfFrame: 0, failed: 0, framesSent: 0 },
+      maxPauseMs: options.maxPauseMs ?? 20,
     };
     const sampling = { peak: rssKiB };
     await Promise.all([
@@ -105,6 +124,8 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     return {
       seconds,
       clients,
+      store: options.store ?? "memory",
+      maxPauseMs: run.maxPauseMs,
       counts: run.counts,
       messagesStored,
       rssKiB: { start: rssKiB, peak: Math.max(sampling.peak, end), end },
@@ -115,6 +136,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     };
   } finally {
     await server.stop();
+    if (dir) await Deno.remove(dir, { recursive: true });
   }
 }
 
@@ -131,7 +153,12 @@ export function formatReport(report: SoakReport): string {
   const gauges = Object.entries(afterClients)
     .map(([name, value]) => `${name} ${value}`);
   return [
-    `soak: ${report.seconds} s, ${report.clients} clients`,
+    `soak: ${report.seconds} s, ${report.clients} clients, ` +
+    `${report.store} store, ${
+      report.maxPauseMs > 0
+        ? `pauses of up to ${report.maxPauseMs} ms`
+        : "frames back to back"
+    }`,
     `sessions: ${counts.websocket} WebSocket (closed cleanly), ` +
     `${counts.raw} raw TCP (dropped without a close frame, ` +
     `${counts.halfFrame} of them mid-frame), ${counts.failed} failed`,
@@ -198,11 +225,15 @@ if (import.meta.main) {
     options: {
       seconds: { type: "string", default: "30" },
       clients: { type: "string", default: "20" },
+      sqlite: { type: "boolean", default: false },
+      "back-to-back": { type: "boolean", default: false },
     },
   });
   const report = await runSoak({
     seconds: wholeNumber(values.seconds, "--seconds", 3600),
     clients: wholeNumber(values.clients, "--clients", 1000),
+    store: values.sqlite ? "sqlite" : "memory",
+    maxPauseMs: values["back-to-back"] ? 0 : 20,
   });
   console.log(formatReport(report));
   if (!soakPassed(report)) Deno.exit(1);
