@@ -5,7 +5,7 @@ import { Presence } from "../lib/redis/presence.ts";
 import { RedisConnection } from "../lib/redis/redis_connection.ts";
 import { roomKeys } from "../lib/redis/room_keys.ts";
 import { delay } from "../scripts/_timing.ts";
-import { within } from "./_helpers.ts";
+import { eventually } from "./_helpers.ts";
 import {
   type RedisServer,
   redisTestsEnabled,
@@ -45,12 +45,7 @@ async function listen(redis: RedisServer, roomId: string) {
     events,
     /** Waits until `count` events came, then a little for any extra one. */
     async settle(count: number) {
-      await within(
-        (async () => {
-          while (events.length < count) await delay(10);
-        })(),
-        `${count} events`,
-      );
+      await eventually(() => events.length >= count, `${count} events`);
       await delay(100);
       return events.map(({ type, from, instance }) => [type, from, instance]);
     },

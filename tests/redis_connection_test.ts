@@ -10,6 +10,7 @@ import {
 import { RedisUnreachableError } from "../lib/redis/redis_unreachable_error.ts";
 import { StoreUnavailableError } from "../lib/store/store_unavailable_error.ts";
 import { delay } from "../scripts/_timing.ts";
+import { eventually } from "./_helpers.ts";
 import { redisTestsEnabled, startRedisServer } from "./_redis_server.ts";
 
 const ignore = !redisTestsEnabled();
@@ -29,19 +30,6 @@ async function connect(
   return Object.assign(connection, {
     [Symbol.asyncDispose]: () => connection.close(),
   });
-}
-
-/** Waits until `condition` holds, checking every 20 ms, for at most `ms`. */
-async function eventually(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  ms = 5000,
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!await condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await delay(20);
-  }
 }
 
 /** Whether a PING through the connection succeeds. */
@@ -144,7 +132,7 @@ Deno.test({
     } finally {
       redis.resume();
     }
-    await eventually(() => answers(connection), "Redis to answer again");
+    await eventually(() => answers(connection), "Redis to answer again", 5000);
     assertEquals(
       await connection.run("GET", (client) => client.get("k")),
       "v",
@@ -191,7 +179,7 @@ Deno.test({
       await redis.kill();
       await redis.restart();
     }
-    await eventually(() => answers(connection), "Redis to answer again");
+    await eventually(() => answers(connection), "Redis to answer again", 5000);
     stop = true;
     await load;
     assert(outcomes > 20, `only ${outcomes} commands settled`);
@@ -216,7 +204,7 @@ Deno.test({
     const remove = connection.onReady(() => readies++);
     await redis.kill();
     await redis.restart();
-    await eventually(() => readies > 0, "the client to be ready again");
+    await eventually(() => readies > 0, "the client to be ready again", 5000);
     remove();
     assert(await answers(connection));
   },

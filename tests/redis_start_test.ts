@@ -8,16 +8,19 @@ import {
   deepStrictEqual as assertEquals,
   ok as assert,
 } from "node:assert/strict";
-import { delay } from "../scripts/_timing.ts";
 import {
   runToEnd,
   SERVER_COMMANDS,
   startChildServer,
 } from "./_child_server.ts";
-import { readReply, within } from "./_helpers.ts";
+import { eventually, readReply } from "./_helpers.ts";
 import { redisTestsEnabled, startRedisServer } from "./_redis_server.ts";
 
 const ignore = !redisTestsEnabled();
+
+function readyStatus(httpUrl: string) {
+  return fetch(`${httpUrl}/readyz`).then(readReply);
+}
 
 function send(httpUrl: string, message: string) {
   return fetch(`${httpUrl}/send`, {
@@ -123,35 +126,20 @@ for (const command of SERVER_COMMANDS) {
       ]);
       assertEquals((await send(server.httpUrl, "before")).status, 200);
       await redis.kill();
-      await within(
-        (async () => {
-          for (;;) {
-            const ready = await fetch(`${server.httpUrl}/readyz`).then(
-              readReply,
-            );
-            if (ready.status === 503) return ready;
-            await delay(50);
-          }
-        })(),
+      await eventually(
+        async () => (await readyStatus(server.httpUrl)).status === 503,
         "/readyz to answer 503",
         8000,
       );
       const failed = await send(server.httpUrl, "while down");
       assert(failed.status >= 500, JSON.stringify(failed));
       await redis.restart();
-      const ready = await within(
-        (async () => {
-          for (;;) {
-            const ready = await fetch(`${server.httpUrl}/readyz`).then(
-              readReply,
-            );
-            if (ready.status === 200) return ready;
-            await delay(50);
-          }
-        })(),
+      await eventually(
+        async () => (await readyStatus(server.httpUrl)).status === 200,
         "/readyz to answer 200 again",
         8000,
       );
+      const ready = await readyStatus(server.httpUrl);
       assertEquals(ready.body, { status: "ready" });
       const after = await send(server.httpUrl, "after");
       assertEquals([after.status, after.body.id], [200, 2]);

@@ -27,7 +27,7 @@ import {
 } from "../lib/redis/room_keys.ts";
 import { StoreUnavailableError } from "../lib/store/store_unavailable_error.ts";
 import { delay } from "../scripts/_timing.ts";
-import { within } from "./_helpers.ts";
+import { eventually } from "./_helpers.ts";
 import {
   type RedisServer,
   redisTestsEnabled,
@@ -111,12 +111,7 @@ Deno.test({
       sent_at: 1730758663.598467,
       id: 1,
     });
-    await within(
-      (async () => {
-        while (published.length === 0) await delay(10);
-      })(),
-      "the message to be published",
-    );
+    await eventually(() => published.length > 0, "the message to be published");
     assertEquals(published.length, 1);
     const message: StoredMessage = JSON.parse(published[0]!);
     assertEquals(message, stored);
@@ -246,12 +241,8 @@ Deno.test({
     assertEquals(changes, [false]);
 
     await redis.restart();
-    await within(
-      (async () => {
-        while (!await store.ping().then(() => true, () => false)) {
-          await delay(20);
-        }
-      })(),
+    await eventually(
+      () => store.ping().then(() => true, () => false),
       "the store to answer again",
     );
     assertEquals((await store.append(draft("r"))).id, 2);

@@ -10,7 +10,7 @@ import { type PresenceEvent, RoomFeed } from "../lib/redis/room_feed.ts";
 import { roomKeys } from "../lib/redis/room_keys.ts";
 import { StoreUnavailableError } from "../lib/store/store_unavailable_error.ts";
 import { delay } from "../scripts/_timing.ts";
-import { within } from "./_helpers.ts";
+import { eventually } from "./_helpers.ts";
 import {
   type RedisServer,
   redisTestsEnabled,
@@ -89,12 +89,8 @@ function deliveredAll(
   roomId: string,
   count: number,
 ) {
-  return within(
-    (async () => {
-      while ((instance.delivered.get(roomId)?.length ?? 0) < count) {
-        await delay(10);
-      }
-    })(),
+  return eventually(
+    () => (instance.delivered.get(roomId)?.length ?? 0) >= count,
     `${count} messages in ${roomId}`,
     8000,
   );
@@ -211,10 +207,8 @@ Deno.test({
           connection: "c",
         }),
       );
-      await within(
-        (async () => {
-          while (instance.presence.length === 0) await delay(10);
-        })(),
+      await eventually(
+        () => instance.presence.length > 0,
         "the presence event",
       );
       assertEquals(instance.presence[0]?.from, "Ann");
