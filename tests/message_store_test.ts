@@ -114,6 +114,32 @@ for (const { name, open, serverWideIds, ignore = false } of STORES) {
     if (serverWideIds) assertEquals(second.id > first.id, true);
   });
 
+  Deno.test(
+    `${name}.append() resolves a room's appends in the order of their ids`,
+    { ignore },
+    async () => {
+      await using store = await open(new FakeClock().now);
+      // All at once, across a room's first message and its hundredth (where
+      // the Redis store does more work).
+      const resolved: number[] = [];
+      await within(
+        Promise.all(
+          Array.from(
+            { length: 150 },
+            (_, i) =>
+              store.append({ room_id: "r", from: "A", message: `${i}` })
+                .then((message) => resolved.push(message.id)),
+          ),
+        ),
+        "150 appends",
+      );
+      assertEquals(
+        resolved,
+        resolved.toSorted((a, b) => a - b),
+      );
+    },
+  );
+
   Deno.test(`${name}.read() pages through a room`, { ignore }, async (t) => {
     await using store = await open(new FakeClock().now);
     // Another room's messages in between, so a room's ids have gaps.

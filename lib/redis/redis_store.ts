@@ -87,12 +87,15 @@ export class RedisStore implements MessageStore {
     );
     // The indexes are in other hash slots than the room, so not in the
     // script: a room's first message adds it to them, and every hundredth
-    // adds it again, in case an instance died between the two.
+    // adds it again, in case an instance died between the two. Not awaited:
+    // appends must resolve in the order of their ids, as the core delivers
+    // them in that order.
     if (created === 1 || id % REINDEX_EVERY === 0) {
-      await this.#redis.run(
-        "append",
-        (client) => index(client, room_id, sent_at),
-      );
+      this.#redis.run("index", (client) => index(client, room_id, sent_at))
+        .catch(() => {
+          // Redis is down (the connection says so); the room's hundredth
+          // message adds it again.
+        });
     }
     return { room_id, from, message, sent_at, id };
   }

@@ -68,7 +68,8 @@ export interface PruneOptions {
 export interface MessageStore {
   /**
    * Stores a message, stamping it with `id` and `sent_at`. Resolves once the
-   * message is stored for good, so callers deliver it only then.
+   * message is stored for good, so callers deliver it only then; a room's
+   * appends resolve in the order of their ids.
    */
   append(draft: MessageDraft): Promise<StoredMessage>;
   /** A page of a room's messages; no messages for an unknown room. */
