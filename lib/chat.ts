@@ -1,6 +1,7 @@
 import type { StoredMessage } from "./contract.ts";
-import { receiveMessageFrame } from "./frames.ts";
+import { presenceFrame, receiveMessageFrame } from "./frames.ts";
 import { ChatMetrics } from "./metrics/chat_metrics.ts";
+import { LocalRoomBus, type RoomBus } from "./room_bus.ts";
 import { Rooms } from "./rooms.ts";
 import type { MessageDraft, MessagePage, MessageStore } from "./store/store.ts";
 
@@ -8,6 +9,12 @@ import type { MessageDraft, MessagePage, MessageStore } from "./store/store.ts";
 export interface ChatOptions {
   /** Where messages are kept. */
   store: MessageStore;
+  /**
+   * How the rooms' events reach their members, on this instance and any
+   * other that shares the rooms.
+   * @default {a LocalRoomBus: this process only}
+   */
+  bus?: RoomBus | undefined;
   /**
    * How many recent messages a joiner receives before its `join-room`.
    * @default {50}
@@ -52,14 +59,17 @@ export interface RoomInfo {
 }
 
 /**
- * The chat itself, shared by the REST routes and every WebSocket session:
- * the store, the live room memberships, and posting a message to both.
+ * The chat itself, shared by the REST routes and every WebSocket
+ * connection: the store, the room members of this instance, and the bus
+ * that carries the rooms' events to them.
  */
 export class Chat {
   /** Where messages are kept. */
   readonly store: MessageStore;
-  /** Who is connected to which room. */
+  /** Which connections of this instance are in which room. */
   readonly rooms: Rooms = new Rooms();
+  /** How the rooms' events reach their members, on every instance. */
+  readonly bus: RoomBus;
   /** How many recent messages a joiner receives. */
   readonly joinHistory: number;
   /** What the chat counts. */
@@ -73,9 +83,23 @@ export class Chat {
     this.joinHistory = options.joinHistory ?? 50;
     this.metrics = options.metrics ?? new ChatMetrics();
     this.pageMax = options.pageMax ?? 1000;
+    this.bus = options.bus ??
+      new LocalRoomBus((roomId) => this.rooms.memberNames(roomId));
+    this.bus.start({
+      message: (message) => {
+        const delivered = this.rooms.broadcast(
+          message.room_id,
+          receiveMessageFrame(message),
+          message.id,
+        );
+        this.metrics.messagesDelivered.inc("", delivered);
+      },
+      presence: ({ type, room_id, from }) =>
+        this.rooms.broadcast(room_id, presenceFrame(type, room_id, from)),
+    });
   }
 
-  /** Stores a message, then delivers it to every member of its room. */
+  /** Stores a message, then every member of its room receives it. */
   async post(
     draft: MessageDraft,
     transport: Transport,
@@ -85,12 +109,7 @@ export class Chat {
     const { metrics } = this;
     metrics.storeWriteSeconds.observe((performance.now() - startedAt) / 1000);
     metrics.messagesReceived.inc(transport);
-    const delivered = this.rooms.broadcast(
-      stored.room_id,
-      receiveMessageFrame(stored),
-      stored.id,
-    );
-    metrics.messagesDelivered.inc("", delivered);
+    this.bus.stored(stored);
     return stored;
   }
 
@@ -125,8 +144,10 @@ export class Chat {
 
   /** Describes a room, or `undefined` if it has neither members nor messages. */
   async roomInfo(roomId: string): Promise<RoomInfo | undefined> {
-    const stats = await this.store.stats(roomId);
-    const members = this.rooms.memberNames(roomId);
+    const [stats, members] = await Promise.all([
+      this.store.stats(roomId),
+      this.bus.memberNames(roomId),
+    ]);
     if (stats.message_count === 0 && members.length === 0) return undefined;
     return { room_id: roomId, members, ...stats };
   }

@@ -9,8 +9,11 @@ import { createRestHandler } from "./http/rest_handler.ts";
 import { refuseHandshake } from "./http/websocket_handshake.ts";
 import { Logger } from "./logger.ts";
 import type { Peer } from "./peer.ts";
+import { DiskWatch } from "./disk_watch.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { Retention, type RetentionOptions } from "./retention.ts";
+import type { RoomBus } from "./room_bus.ts";
+import { StorageQuota } from "./storage_quota.ts";
 import { MemoryStore } from "./store/memory.ts";
 import type { MessageStore } from "./store/store.ts";
 
@@ -21,6 +24,11 @@ export interface ChatAppOptions extends AdmissionOptions {
    * @default {new MemoryStore()}
    */
   store?: MessageStore | undefined;
+  /**
+   * How the rooms' events reach their members, on every instance.
+   * @default {a LocalRoomBus: this process only}
+   */
+  bus?: RoomBus | undefined;
   /**
    * How many recent messages a joiner receives.
    * @default {50}
@@ -52,11 +60,44 @@ export interface ChatAppOptions extends AdmissionOptions {
    */
   maxRoomsPerConnection?: number | undefined;
   /**
-   * Messages per second per connection, and per IP for `POST /send`
-   * (bursts of twice that); 0 turns the limit off.
+   * Frames per second per WebSocket connection (bursts of twice that); 0
+   * turns the limit off.
    * @default {20}
    */
   rateLimit?: number | undefined;
+  /**
+   * Frames per second per client IP address, summed over its WebSocket
+   * connections (bursts of twice that); 0 turns the limit off.
+   * @default {200}
+   */
+  ipRateLimit?: number | undefined;
+  /**
+   * Messages per second per client IP address, over WebSocket and
+   * `POST /send` together (bursts of twice that); 0 turns the limit off.
+   * @default {20}
+   */
+  ipMessageRate?: number | undefined;
+  /**
+   * New rooms per minute per client IP address (bursts of twice that); 0
+   * turns the limit off.
+   * @default {30}
+   */
+  ipRoomsPerMinute?: number | undefined;
+  /**
+   * Most rooms with messages.
+   * @default {100000}
+   */
+  maxRooms?: number | undefined;
+  /**
+   * The folder the store writes to, whose disk must keep
+   * `minFreeDiskBytes` free; none for a store in memory.
+   */
+  diskPath?: string | undefined;
+  /**
+   * Free bytes on the store's disk below which messages are refused.
+   * @default {104857600}
+   */
+  minFreeDiskBytes?: number | undefined;
   /**
    * A connection that stays over the rate limit this long is closed (1008).
    * @default {10000}
@@ -135,6 +176,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   const logger = options.logger ?? new Logger();
   const chat = new Chat({
     store: options.store ?? new MemoryStore(),
+    bus: options.bus,
     joinHistory: options.joinHistory,
     pageMax: options.pageMax,
   });
@@ -142,15 +184,36 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   retention.start();
   const admission = new Admission(options);
   const rateLimit = options.rateLimit ?? 20;
+  const ipRateLimit = options.ipRateLimit ?? 200;
+  const ipLimiter = ipRateLimit > 0
+    ? new RateLimiter({ rate: ipRateLimit })
+    : undefined;
+  const disk = options.diskPath === undefined ? undefined : new DiskWatch({
+    path: options.diskPath,
+    minFreeBytes: options.minFreeDiskBytes ?? 100 * 1024 * 1024,
+    onChange(full, freeBytes) {
+      if (full) logger.warn("store.disk_full", { free_bytes: freeBytes });
+      else logger.info("store.disk_ok", { free_bytes: freeBytes });
+    },
+    onError: (error) => logger.warn("store.disk_unknown", { error }),
+  });
+  const quota = new StorageQuota(chat.store, {
+    ipMessageRate: options.ipMessageRate,
+    ipRoomsPerMinute: options.ipRoomsPerMinute,
+    maxRooms: options.maxRooms,
+    disk,
+  });
   const handleHttp = createRestHandler(chat, {
     maxBodyBytes: options.maxBodyBytes,
-    sendLimiter: rateLimit > 0
-      ? new RateLimiter({ rate: rateLimit })
-      : undefined,
+    quota,
     extraRoutes: opsRoutes({
       chat,
       openConnections: () => admission.open,
       shuttingDown: () => admission.closing,
+      writesRefused: () =>
+        quota.diskFull
+          ? "the server's disk is nearly full: messages are refused"
+          : undefined,
     }),
     onUnexpectedError: (error, request) =>
       logger.error("request.failed", {
@@ -199,6 +262,8 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
         maxFrameBytes: options.maxFrameBytes,
         maxRooms: options.maxRoomsPerConnection,
         rateLimit,
+        ipLimiter,
+        quota,
         floodCloseMs: options.floodCloseMs,
         maxBufferedBytes: socketLimits.maxBufferedBytes,
         logger,
@@ -212,7 +277,9 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       await waitAtMost(drained.promise, timeoutMs);
     },
     async close() {
+      disk?.stop();
       await retention.stop();
+      await chat.bus.close();
       await chat.store.close();
     },
   };

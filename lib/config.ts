@@ -18,6 +18,8 @@ import {
 interface OptionSpec<T> {
   env: string;
   default: T;
+  /** The default as `--help` shows it, when not just `String(default)`. */
+  shownDefault?: string;
   help: string;
   parse(text: string, flag: string): T;
 }
@@ -62,6 +64,28 @@ function redisUrl(text: string, flag: string): string | null {
   } catch (error) {
     throw new ConfigError(`${flag} ${(error as Error).message}`);
   }
+}
+
+const BYTES_PER_UNIT: Record<string, number> = {
+  "": 1,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
+  t: 1024 ** 4,
+};
+
+/** A size in bytes such as `512M` or `2G` (powers of 1024). */
+function byteSize(text: string, flag: string): number {
+  const match = /^\s*(\d+)([kmgt]?)i?b?\s*$/i.exec(text);
+  const bytes = match
+    ? Number(match[1]) * BYTES_PER_UNIT[match[2]!.toLowerCase()]!
+    : NaN;
+  if (!(bytes <= Number.MAX_SAFE_INTEGER)) {
+    throw new ConfigError(
+      `${flag} must be a size such as 100M, 2G or 1048576 (bytes), not "${text}"`,
+    );
+  }
+  return bytes;
 }
 
 const SECONDS_PER_UNIT: Record<string, number> = {
@@ -132,7 +156,8 @@ const OPTIONS = {
   },
   "history-ttl": {
     env: "CHAT_HISTORY_TTL",
-    default: null,
+    default: 30 * 24 * 60 * 60 as number | null,
+    shownDefault: "30d",
     help: "longest a message is kept, such as 30d, 12h or off",
     parse: duration,
   },
@@ -169,21 +194,58 @@ const OPTIONS = {
   "rate-limit": {
     env: "CHAT_RATE_LIMIT",
     default: 20,
-    help: "frames per second per connection, and messages per IP for\n" +
-      "POST /send, bursts of twice that (0: no limit)",
+    help: "frames per second per WebSocket connection, bursts of twice\n" +
+      "that (0: no limit)",
     parse: integer(0, 1_000_000),
+  },
+  "ip-rate-limit": {
+    env: "CHAT_IP_RATE_LIMIT",
+    default: 200,
+    help: "frames per second per client IP address, over all its WebSocket\n" +
+      "connections, bursts of twice that (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
+  "ip-message-rate": {
+    env: "CHAT_IP_MESSAGE_RATE",
+    default: 20,
+    help: "messages stored per second per client IP address, over WebSocket\n" +
+      "and POST /send together, bursts of twice that (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
+  "ip-room-rate": {
+    env: "CHAT_IP_ROOM_RATE",
+    default: 30,
+    help: "new rooms per minute per client IP address (the first message\n" +
+      "of a room creates it), bursts of twice that (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
+  "max-rooms": {
+    env: "CHAT_MAX_ROOMS",
+    default: 100_000,
+    help: "rooms with messages in total; a message that would create one\n" +
+      "more is refused",
+    parse: integer(1, 1_000_000_000),
+  },
+  "min-free-disk": {
+    env: "CHAT_MIN_FREE_DISK",
+    default: 100 * 1024 * 1024,
+    shownDefault: "100M",
+    help: "free space the database's disk must keep, such as 100M or 2G;\n" +
+      "below it messages are refused and /readyz fails (0: no check)",
+    parse: byteSize,
   },
   "flood-timeout": {
     env: "CHAT_FLOOD_TIMEOUT",
     default: 10,
-    help: "seconds a client may keep sending over the rate limit before it\n" +
-      "is disconnected (1008)",
+    help: "seconds a client may keep sending over its budget before it is\n" +
+      "disconnected (1008); 10 times its burst of refused frames is sooner",
     parse: integer(1, 3600),
   },
   "max-buffered-bytes": {
     env: "CHAT_MAX_BUFFERED_BYTES",
     default: 1024 * 1024,
-    help: "unsent bytes a slow client may have waiting before it is closed",
+    help: "unsent bytes a client may have waiting for 3 s (or 4 times that\n" +
+      "at once) before it is closed as not reading (1013)",
     parse: integer(1024, 1024 * 1024 * 1024),
   },
   "idle-timeout": {
@@ -283,7 +345,9 @@ export function helpText(): string {
   const indent = "\n      ";
   const rows = Object.entries(OPTIONS).map(([name, spec]) =>
     `  --${name} <value>${indent}${spec.help.replaceAll("\n", indent)}` +
-    `${indent}env ${spec.env}, default ${formatDefault(spec.default)}`
+    `${indent}env ${spec.env}, default ${
+      "shownDefault" in spec ? spec.shownDefault : formatDefault(spec.default)
+    }`
   );
   return [
     "Real-time chat server: REST and WebSocket on one port.",

@@ -8,8 +8,7 @@ import { createDispatcher } from "./dispatcher.ts";
 import { FrameBudget } from "./frame_budget.ts";
 import {
   historyGapFrame,
-  joinRoomFrame,
-  leaveRoomFrame,
+  presenceFrame,
   receiveMessageFrame,
 } from "./frames.ts";
 import { Logger } from "./logger.ts";
@@ -17,7 +16,9 @@ import { Membership } from "./membership.ts";
 import { Outbox } from "./outbox.ts";
 import type { Peer } from "./peer.ts";
 import { ProtocolError } from "./protocol_error.ts";
+import { QuotaError } from "./quota_error.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
+import type { StorageQuota } from "./storage_quota.ts";
 
 /** Options of {@linkcode Connection}. */
 export interface ConnectionOptions {
@@ -49,6 +50,8 @@ export interface ConnectionOptions {
   rateLimit?: number | undefined;
   /** Frames per second per IP address, shared by its connections. */
   ipLimiter?: RateLimiter | undefined;
+  /** What the connection's IP address may store. */
+  quota?: StorageQuota | undefined;
   /**
    * A connection that stays over its budget this long is closed (1008).
    * @default {10000}
@@ -104,6 +107,7 @@ export class Connection {
   readonly #logger: Logger;
   readonly #onClose: (info: CloseInfo) => void;
   readonly #logFields: { id: number; ip: string };
+  readonly #quota: StorageQuota | undefined;
   #open = true;
 
   /** Takes over a WebSocket that was just accepted. */
@@ -115,6 +119,7 @@ export class Connection {
     this.#onClose = options.onClose ?? (() => {});
     const clientIp = options.clientIp ?? "unknown";
     this.#logFields = { id: options.id ?? 0, ip: clientIp };
+    this.#quota = options.quota;
     this.#outbox = new Outbox(peer, {
       maxBufferedBytes: options.maxBufferedBytes,
       onSlow: () => {
@@ -138,7 +143,9 @@ export class Connection {
     }, {
       maxFrameBytes: options.maxFrameBytes,
       isOpen: () => this.#open,
-      admit: () => this.#admit(),
+      spend: () => this.#spend(),
+      admit: (frame) =>
+        frame.type === "send-message" ? this.#admitMessage(frame) : undefined,
       reply: (text) => this.#outbox.send(text),
       close: (code, reason) => this.#end(code, reason),
       onRefuse: (reason) => chat.metrics.errors.inc(reason),
@@ -192,12 +199,35 @@ export class Connection {
     this.close({ code, reason });
   }
 
-  #admit(): void {
+  #spend(): void {
     try {
       this.#budget.spend();
     } catch (error) {
       this.#chat.metrics.rateLimited.inc("websocket");
       throw error;
+    }
+  }
+
+  /**
+   * Whether this connection may send to the room, and its IP address store
+   * one more message now.
+   */
+  #admitMessage(frame: SendMessageFrame): void | Promise<void> {
+    if (!this.#rooms.has(frame.room_id)) {
+      throw new ProtocolError(
+        `Cannot send to room "${frame.room_id}": join it first`,
+        "not_joined",
+      );
+    }
+    const refused = (error: unknown): never => {
+      if (!(error instanceof QuotaError)) throw error;
+      if (error.status === 429) this.#chat.metrics.rateLimited.inc("websocket");
+      throw new ProtocolError(error.message, error.reason);
+    };
+    try {
+      return this.#quota?.admit(frame, this.#logFields.ip)?.catch(refused);
+    } catch (error) {
+      refused(error);
     }
   }
 
@@ -230,6 +260,10 @@ export class Connection {
 
     let page;
     try {
+      // First follow the room, then read its history: what is stored in
+      // between comes both ways, and the membership gives it once.
+      await this.#chat.bus.follow(roomId);
+      if (!stillJoining()) return;
       page = await this.#chat.historyOnJoin(roomId, frame.since);
     } catch (error) {
       if (stillJoining()) this.#drop(roomId);
@@ -254,7 +288,7 @@ export class Connection {
     }
     const held = membership.release(messages.at(-1)?.id ?? 0, frame.since);
     membership.announced = true;
-    this.#chat.rooms.broadcast(roomId, joinRoomFrame(roomId, membership.name));
+    this.#announce("join-room", roomId, membership);
     for (const text of held) this.#outbox.send(text);
   }
 
@@ -268,25 +302,18 @@ export class Connection {
         "not_joined",
       );
     }
-    this.#outbox.send(leaveRoomFrame(roomId, membership.name));
+    this.#outbox.send(presenceFrame("leave-room", roomId, membership.name));
   }
 
   /**
-   * `send-message`: stores it, then every member receives it. Not `async`:
-   * the message is handed to the store before this returns, so that a
-   * client's sends are stored in the order they came (see
-   * `createDispatcher`).
+   * `send-message`, once admitted: stores it, then every member receives
+   * it. Not `async`: the message is handed to the store before this
+   * returns, so that a client's sends are stored in the order they came
+   * (see `createDispatcher`).
    */
   #send(frame: SendMessageFrame): Promise<unknown> {
-    const roomId = frame.room_id;
-    if (!this.#rooms.has(roomId)) {
-      throw new ProtocolError(
-        `Cannot send to room "${roomId}": join it first`,
-        "not_joined",
-      );
-    }
     return this.#chat.post({
-      room_id: roomId,
+      room_id: frame.room_id,
       from: frame.from,
       message: frame.message,
     }, "websocket");
@@ -298,12 +325,20 @@ export class Connection {
     if (!membership) return undefined;
     this.#rooms.delete(roomId);
     this.#chat.rooms.remove(roomId, membership);
-    if (membership.announced) {
-      this.#chat.rooms.broadcast(
-        roomId,
-        leaveRoomFrame(roomId, membership.name),
-      );
-    }
+    this.#chat.bus.unfollow(roomId);
+    if (membership.announced) this.#announce("leave-room", roomId, membership);
     return membership;
+  }
+
+  /** Tells the room, on every instance, that this connection came or went. */
+  #announce(
+    type: "join-room" | "leave-room",
+    roomId: string,
+    { name }: Membership,
+  ): void {
+    this.#chat.bus.announce(
+      { type, room_id: roomId, from: name },
+      { connection: String(this.#logFields.id), from: name },
+    );
   }
 }

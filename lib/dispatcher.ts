@@ -23,12 +23,18 @@ export interface DispatcherOptions {
   /** Whether frames are still handled: `false` drops every frame not yet run. */
   isOpen(): boolean;
   /**
-   * Spends one frame's budget, frame by frame in the order they came,
-   * throwing a {@linkcode ProtocolError} for a frame over it. It may wait
-   * (for a budget shared with other servers, say): no later frame starts
+   * Spends one frame's budget as it arrives, before it is even read,
+   * throwing a {@linkcode ProtocolError} for a frame over it: a frame
+   * refused this way costs the server no parsing.
+   */
+  spend?: (() => void) | undefined;
+  /**
+   * Decides whether a valid frame may take effect, frame by frame in the
+   * order they came, throwing a {@linkcode ProtocolError} if not. It may
+   * wait (for a quota kept in the store, say): no later frame starts
    * before it has decided.
    */
-  admit?: (() => void | Promise<void>) | undefined;
+  admit?: ((frame: ClientFrame) => void | Promise<void>) | undefined;
   /** Sends the client a frame (an error frame). */
   reply(text: string): void;
   /** Closes the connection (1009, for a frame far over the size limit). */
@@ -63,10 +69,10 @@ const settled: Promise<unknown> = Promise.resolve();
 
 /**
  * Creates the function that takes every incoming frame of one connection:
- * it checks size and JSON, spends the frame's budget, validates against the
- * wire contract and calls the handler of the frame's `type`. Whatever goes
- * wrong, the client gets an error frame; the returned promise never
- * rejects.
+ * it spends the frame's budget, checks size and JSON, validates against the
+ * wire contract, admits the frame and calls the handler of its `type`.
+ * Whatever goes wrong, the client gets an error frame; the returned promise
+ * never rejects.
  *
  * A connection's frames take effect in the order they came: whatever a
  * frame causes (a broadcast, an error frame) comes before what the next one
@@ -82,7 +88,7 @@ export function createDispatcher(
   options: DispatcherOptions,
 ): (data: unknown) => Promise<void> {
   const maxFrameBytes = options.maxFrameBytes ?? 65536;
-  const { isOpen, admit, reply, close } = options;
+  const { isOpen, spend, admit, reply, close } = options;
   const onRefuse = options.onRefuse ?? (() => {});
   const onUnexpectedError = options.onUnexpectedError ?? console.error;
 
@@ -93,7 +99,13 @@ export function createDispatcher(
 
   return function dispatch(data: unknown): Promise<void> {
     if (!isOpen()) return settled as Promise<void>;
-    const parsed = parseFrame(data, maxFrameBytes);
+    let parsed: ParsedFrame;
+    try {
+      spend?.();
+      parsed = parseFrame(data, maxFrameBytes);
+    } catch (error) {
+      parsed = { refusal: refusalFor(error, "frame") };
+    }
     const pipelined = "frame" in parsed &&
       parsed.frame.type === "send-message";
     const before = allDone;
@@ -124,12 +136,12 @@ export function createDispatcher(
     parsed: ParsedFrame,
   ): Promise<Start | undefined> {
     if (!isOpen()) return undefined;
+    if ("refusal" in parsed) return parsed;
+    const { frame } = parsed;
     try {
-      const admission = admit?.();
+      const admission = admit?.(frame);
       if (admission) await admission;
       if (!isOpen()) return undefined;
-      if ("refusal" in parsed) return parsed;
-      const { frame } = parsed;
       const handler = handlers[frame.type] as (frame: ClientFrame) => unknown;
       return { running: Promise.resolve(handler(frame)) };
     } catch (error) {

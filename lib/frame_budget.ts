@@ -17,6 +17,12 @@ export interface FrameBudgetOptions {
    * @default {10000}
    */
   floodCloseMs?: number | undefined;
+  /**
+   * A connection that has this many frames refused in one flood is closed,
+   * however long it has lasted.
+   * @default {10 times the burst, or Infinity without a rate}
+   */
+  floodCloseFrames?: number | undefined;
   /** Called once the connection has stayed over its budget too long. */
   onFlood?: (() => void) | undefined;
   /**
@@ -33,17 +39,20 @@ const FLOOD_QUIET_MS = 1000;
  * What one connection may send: every frame it sends, of any type and
  * valid or not, spends a token from its own bucket and from its IP
  * address's. A frame over either is refused; a connection that keeps
- * sending over its budget for `floodCloseMs` is told to close.
+ * sending over its budget, for `floodCloseMs` or for `floodCloseFrames`
+ * refused frames, is told to close.
  */
 export class FrameBudget {
   readonly #rate: number;
   readonly #bucket: TokenBucket | undefined;
   readonly #perIp: FrameBudgetOptions["perIp"];
   readonly #floodCloseMs: number;
+  readonly #floodCloseFrames: number;
   readonly #onFlood: () => void;
   readonly #now: () => number;
   /** When the current run of refused frames began. */
   #floodStartedAt = 0;
+  #refusedInFlood = 0;
   #lastRefusedAt = -Infinity;
 
   /** Creates the budget of a newly opened connection. */
@@ -55,6 +64,8 @@ export class FrameBudget {
       : undefined;
     this.#perIp = options.perIp;
     this.#floodCloseMs = options.floodCloseMs ?? 10_000;
+    this.#floodCloseFrames = options.floodCloseFrames ??
+      (this.#rate > 0 ? 20 * this.#rate : Infinity);
     this.#onFlood = options.onFlood ?? (() => {});
   }
 
@@ -81,9 +92,15 @@ export class FrameBudget {
 
   #refuse(message: string): never {
     const now = this.#now();
-    if (now - this.#lastRefusedAt > FLOOD_QUIET_MS) this.#floodStartedAt = now;
+    if (now - this.#lastRefusedAt > FLOOD_QUIET_MS) {
+      this.#floodStartedAt = now;
+      this.#refusedInFlood = 0;
+    }
     this.#lastRefusedAt = now;
-    if (now - this.#floodStartedAt >= this.#floodCloseMs) this.#onFlood();
+    if (
+      now - this.#floodStartedAt >= this.#floodCloseMs ||
+      ++this.#refusedInFlood >= this.#floodCloseFrames
+    ) this.#onFlood();
     throw new ProtocolError(message, "rate_limited");
   }
 }

@@ -1,3 +1,4 @@
+import { dirname, resolve } from "node:path";
 import type { ServeChatOptions } from "./adapters/chat_server.ts";
 import type { Config } from "./config.ts";
 
@@ -23,6 +24,16 @@ export function serverOptions(config: Config): ServeChatOptions {
     maxConnections: config["max-connections"],
     maxConnectionsPerIp: config["max-connections-per-ip"],
     rateLimit: config["rate-limit"],
+    ipRateLimit: config["ip-rate-limit"],
+    ipMessageRate: config["ip-message-rate"],
+    ipRoomsPerMinute: config["ip-room-rate"],
+    maxRooms: config["max-rooms"],
+    // With Redis the history is on Redis's disk, not this machine's.
+    diskPath: config.db === ":memory:" || config.redis !== null ||
+        config["min-free-disk"] === 0
+      ? undefined
+      : dirname(resolve(config.db)),
+    minFreeDiskBytes: config["min-free-disk"],
     floodCloseMs: config["flood-timeout"] * 1000,
     maxBufferedBytes: config["max-buffered-bytes"],
     idleTimeoutSeconds: config["idle-timeout"],

@@ -34,6 +34,7 @@ export async function startServerProcess(
       "--allow-env",
       "--allow-read",
       "--allow-write",
+      "--allow-sys=statfs",
       MAIN,
       "--host",
       "127.0.0.1",

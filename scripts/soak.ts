@@ -97,6 +97,12 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     dir ? `${dir}/chat.db` : ":memory:",
     "--rate-limit",
     "0",
+    "--ip-rate-limit",
+    "0",
+    "--ip-message-rate",
+    "0",
+    "--ip-room-rate",
+    "0",
     "--log-level",
     "warn",
   ]);

@@ -18,6 +18,7 @@ export const START_PERMISSIONS = [
   "--allow-env",
   "--allow-read",
   "--allow-write",
+  "--allow-sys=statfs",
 ];
 
 /** How long a child process may take to start or to end. */

@@ -23,13 +23,18 @@ Deno.test("parseConfig() uses defaults without flags or variables", () => {
       db: "./data/chat.db",
       redis: null,
       "history-max": 10000,
-      "history-ttl": null,
+      "history-ttl": 30 * 24 * 60 * 60,
       "max-frame-bytes": 65536,
       "max-body-bytes": 65536,
       "max-rooms-per-connection": 100,
       "max-connections": 10000,
       "max-connections-per-ip": 0,
       "rate-limit": 20,
+      "ip-rate-limit": 200,
+      "ip-message-rate": 20,
+      "ip-room-rate": 30,
+      "max-rooms": 100_000,
+      "min-free-disk": 100 * 1024 * 1024,
       "flood-timeout": 10,
       "max-buffered-bytes": 1048576,
       "idle-timeout": 30,
@@ -130,7 +135,7 @@ Deno.test("parseConfig() gives the history options their defaults", () => {
   const config = configOf([]);
   assertEquals(config.db, "./data/chat.db");
   assertEquals(config["history-max"], 10000);
-  assertEquals(config["history-ttl"], null);
+  assertEquals(config["history-ttl"], 30 * 24 * 60 * 60);
   assertEquals(config["page-max"], 1000);
 });
 
@@ -231,7 +236,34 @@ Deno.test("helpText() lists the history options", () => {
   for (const text of ["--db", "CHAT_DB", "--history-max", "--history-ttl"]) {
     assert(help.includes(text), text);
   }
-  assert(help.includes("env CHAT_HISTORY_TTL, default off"));
+  assert(help.includes("env CHAT_HISTORY_TTL, default 30d"));
+});
+
+Deno.test("parseConfig() reads --min-free-disk as a size", async (t) => {
+  const cases: [string, number][] = [
+    ["0", 0],
+    ["1048576", 1048576],
+    ["512M", 512 * 1024 ** 2],
+    ["2G", 2 * 1024 ** 3],
+    ["2GiB", 2 * 1024 ** 3],
+    ["10k", 10 * 1024],
+  ];
+  for (const [text, bytes] of cases) {
+    await t.step(text, () => {
+      const request = parseConfig(["--min-free-disk", text], noEnv);
+      assert(!request.help);
+      assertEquals(request.config["min-free-disk"], bytes);
+    });
+  }
+  await t.step("not a size", () => {
+    assertThrows(
+      () => parseConfig(["--min-free-disk", "lots"], noEnv),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message ===
+          '--min-free-disk must be a size such as 100M, 2G or 1048576 (bytes), not "lots"',
+    );
+  });
 });
 
 Deno.test("parseConfig() takes a Redis URL with user, password and database", async (t) => {

@@ -4,6 +4,11 @@ import { Connection, type ConnectionOptions } from "../lib/connection.ts";
 import type { StoredMessage } from "../lib/contract.ts";
 import { receiveMessageFrame } from "../lib/frames.ts";
 import { Logger } from "../lib/logger.ts";
+import {
+  type BusMember,
+  LocalRoomBus,
+  type PresenceEvent,
+} from "../lib/room_bus.ts";
 import { MemoryStore } from "../lib/store/memory.ts";
 import type { MessageDraft, ReadOptions } from "../lib/store/store.ts";
 
@@ -270,4 +275,68 @@ Deno.test("Connection spends its budget on every frame, join and leave too", asy
   assertEquals(refused.length, 30, "a burst of 10 frames, then refusals");
   // The room heard 5 joins and 5 leaves, not 20 of each.
   assertEquals(watcher.frames.length, 1 + 10);
+});
+
+/** A bus that records what the connection asks of it. */
+class RecordingBus extends LocalRoomBus {
+  calls: string[] = [];
+  failFollow = false;
+  constructor(chat: () => Chat) {
+    super((roomId) => chat().rooms.memberNames(roomId));
+  }
+  override follow(roomId: string): Promise<void> {
+    this.calls.push(`follow ${roomId}`);
+    return this.failFollow
+      ? Promise.reject(new Error("Redis is down"))
+      : super.follow(roomId);
+  }
+  override unfollow(roomId: string): void {
+    this.calls.push(`unfollow ${roomId}`);
+  }
+  override announce(event: PresenceEvent, member: BusMember): void {
+    this.calls.push(`${event.type} ${event.room_id} ${member.from}`);
+    super.announce(event, member);
+  }
+}
+
+Deno.test("Connection follows a room before its history, and unfollows it once", async (t) => {
+  class WatchedStore extends MemoryStore {
+    override read(roomId: string, options?: ReadOptions) {
+      bus.calls.push(`read ${roomId}`);
+      return super.read(roomId, options);
+    }
+  }
+  const bus: RecordingBus = new RecordingBus((): Chat => chat);
+  const chat = new Chat({ store: new WatchedStore(), bus });
+
+  await t.step("join, leave, close", async () => {
+    const client = connect(chat);
+    await client.join("a", "W");
+    await client.join("b", "W");
+    await client.receive({ type: "leave-room", room_id: "a" });
+    client.connection.close();
+    assertEquals(bus.calls.splice(0), [
+      "follow a",
+      "read a",
+      "join-room a W",
+      "follow b",
+      "read b",
+      "join-room b W",
+      "unfollow a",
+      "leave-room a W",
+      "unfollow b",
+      "leave-room b W",
+    ]);
+  });
+
+  await t.step("a follow that fails is an error frame", async () => {
+    bus.failFollow = true;
+    const client = connect(chat);
+    await client.join("c", "W");
+    assertEquals(bus.calls.splice(0), ["follow c", "unfollow c"]);
+    assertEquals(summary(client.frames), [
+      'error:Could not load the history of room "c"; try joining again',
+    ]);
+    assertEquals(chat.rooms.has("c"), false);
+  });
 });

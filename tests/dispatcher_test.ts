@@ -255,7 +255,7 @@ Deno.test("createDispatcher() keeps the order when the budget takes a while", as
       "send-message": () => {},
     }, {
       isOpen: () => true,
-      admit: () => void spent++,
+      spend: () => void spent++,
       reply: () => {},
       close: () => {},
     });

@@ -6,7 +6,7 @@ import {
   startSqliteServer,
   type TestServer,
 } from "./_helpers.ts";
-import { TARGETS } from "./_targets.ts";
+import { NO_RATE_LIMITS, TARGETS } from "./_targets.ts";
 
 /** Sends messages over REST, one after another; returns their ids. */
 async function send(chat: TestServer, roomId: string, texts: string[]) {
@@ -190,7 +190,7 @@ for (const target of TARGETS) {
   });
 
   Deno.test(`WebSocket join-room with since resumes without gaps or duplicates (${target.name})`, async () => {
-    await using chat = await target.start({ "rate-limit": 0 });
+    await using chat = await target.start(NO_RATE_LIMITS);
     const sender = await chat.connect();
     await sender.join("live", "Sender");
     const sendAll = (from: number, to: number) => {

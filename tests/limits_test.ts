@@ -139,7 +139,7 @@ for (const target of TARGETS) {
   });
 
   Deno.test(`POST /send is rate limited per IP (${target.name})`, async () => {
-    await using chat = await target.start({ "rate-limit": 1 });
+    await using chat = await target.start({ "ip-message-rate": 1 });
     const body = { room_id: "r", from: "W", message: "m" };
     assertEquals((await chat.post("/send", body)).status, 200);
     assertEquals((await chat.post("/send", body)).status, 200);

@@ -203,6 +203,7 @@ for (const { name, open, serverWideIds, ignore = false } of STORES) {
     await using store = await open(new FakeClock().now);
     for (const room of ["b", "a", "b", "c", "a"]) await fill(store, room, 1);
     assertEquals(await store.rooms(), ["b", "a", "c"]);
+    assertEquals(await store.roomCount(), 3);
   });
 
   Deno.test(
@@ -268,6 +269,7 @@ for (const { name, open, serverWideIds, ignore = false } of STORES) {
         await fill(store, "new", 1);
         await store.prune({ sentBefore: clock.time - 50 });
         assertEquals(await store.rooms(), ["new"]);
+        assertEquals(await store.roomCount(), 1);
         assertEquals(await store.stats("old"), {
           message_count: 0,
           last_message_at: null,

@@ -50,7 +50,7 @@ import {
   RestModel,
   withoutServerPicked,
 } from "./_rest_model.ts";
-import { type Target, TARGETS } from "./_targets.ts";
+import { NO_RATE_LIMITS, type Target, TARGETS } from "./_targets.ts";
 
 // About 150 × 24 frames and 120 × 19 requests: some 6000 inputs a run.
 const WEBSOCKET_RUNS = 150;
@@ -67,7 +67,7 @@ const SERVER_LIMITS = {
 
 for (const target of TARGETS) {
   Deno.test(`WebSocket random and near-miss frames (${target.name})`, async (t) => {
-    await using chat = await target.start({ "rate-limit": 0 });
+    await using chat = await target.start(NO_RATE_LIMITS);
     // More history than a join sends, so every join must cut it right.
     for (let i = 1; i <= SERVER_LIMITS.joinHistory + 10; i++) {
       await chat.post("/send", {
@@ -121,7 +121,7 @@ for (const target of TARGETS) {
   });
 
   Deno.test(`REST random and near-miss requests (${target.name})`, async (t) => {
-    await using chat = await target.start({ "rate-limit": 0 });
+    await using chat = await target.start(NO_RATE_LIMITS);
     const bystander = await chat.connect();
     await bystander.join(BYSTANDER_ROOM, "Bystander");
 

@@ -6,7 +6,7 @@ import { createClient } from "@redis/client";
 import type { StoredMessage } from "../lib/contract.ts";
 import { RedisConnection } from "../lib/redis/redis_connection.ts";
 import { RedisStore } from "../lib/redis/redis_store.ts";
-import { type PresenceEvent, RoomFeed } from "../lib/redis/room_feed.ts";
+import { type PublishedPresence, RoomFeed } from "../lib/redis/room_feed.ts";
 import { roomKeys } from "../lib/redis/room_keys.ts";
 import { StoreUnavailableError } from "../lib/store/store_unavailable_error.ts";
 import { delay } from "../scripts/_timing.ts";
@@ -31,7 +31,7 @@ async function openInstance(redis: RedisServer) {
     connection: await RedisConnection.open(options),
   });
   const delivered = new Map<string, number[]>();
-  const presence: PresenceEvent[] = [];
+  const presence: PublishedPresence[] = [];
   const lost: [string, number, number][] = [];
   let repairs = 0;
   const subscriber = await RedisConnection.open(options);

@@ -5,7 +5,7 @@ import {
 import { SERVER_COMMANDS, startChildServer } from "./_child_server.ts";
 import { openClient, readReply, type TestClient } from "./_helpers.ts";
 import { maskedTextFrame, rawWebSocket } from "./_raw_socket.ts";
-import { TARGETS } from "./_targets.ts";
+import { flagArgs, NO_RATE_LIMITS, TARGETS } from "./_targets.ts";
 
 const MB = 1024 * 1024;
 
@@ -50,7 +50,7 @@ async function flood(sender: TestClient, reader: TestClient, count: number) {
 for (const command of SERVER_COMMANDS) {
   Deno.test(`clients that stop reading are dropped; memory stays bounded (${command.name})`, async () => {
     await using server = await startChildServer(command, [
-      "--rate-limit=0",
+      ...flagArgs(NO_RATE_LIMITS),
       "--log-level=warn",
     ]);
     const { pid } = server;
@@ -109,7 +109,7 @@ for (const command of SERVER_COMMANDS) {
 for (const target of TARGETS) {
   Deno.test(`readers that keep up get bursts over the buffer limit; one that stops is closed (${target.name})`, async (t) => {
     await using chat = await target.start({
-      "rate-limit": 0,
+      ...NO_RATE_LIMITS,
       "join-history": 200,
     });
     const message = "😀".repeat(2500); // 10 KB of UTF-8

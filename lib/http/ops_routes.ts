@@ -10,11 +10,13 @@ export interface OpsState {
   openConnections(): number;
   /** Whether the server is shutting down. */
   shuttingDown(): boolean;
+  /** Why messages cannot be stored now (a disk nearly full), if so. */
+  writesRefused?: (() => string | undefined) | undefined;
 }
 
 /**
- * `GET /healthz` (the process answers), `GET /readyz` (the store answers and
- * the server is not shutting down) and `GET /metrics` (Prometheus text).
+ * `GET /healthz` (the process answers), `GET /readyz` (the store answers,
+ * messages can be stored and the server is not shutting down) and `GET /metrics` (Prometheus text).
  */
 export function opsRoutes(state: OpsState): Route[] {
   const { chat } = state;
@@ -30,6 +32,8 @@ export function opsRoutes(state: OpsState): Route[] {
           if (state.shuttingDown()) {
             return jsonResponse({ error: "server shutting down" }, 503);
           }
+          const refused = state.writesRefused?.();
+          if (refused) return jsonResponse({ error: refused }, 503);
           try {
             await chat.store.ping();
           } catch (error) {

@@ -7,7 +7,8 @@ import { HttpError } from "./http_error.ts";
 import { CORS_HEADERS, jsonResponse } from "./json_response.ts";
 import { readJsonBody } from "./read_json_body.ts";
 import { STATIC_FILES, staticResponse } from "./static_files.ts";
-import type { RateLimiter } from "../rate_limiter.ts";
+import { QuotaError } from "../quota_error.ts";
+import type { StorageQuota } from "../storage_quota.ts";
 import type { Route } from "./route.ts";
 
 /** Options of {@linkcode createRestHandler}. */
@@ -17,8 +18,8 @@ export interface RestOptions {
    * @default {65536}
    */
   maxBodyBytes?: number | undefined;
-  /** Limits `POST /send` per client IP address; none by default. */
-  sendLimiter?: RateLimiter | undefined;
+  /** What `POST /send` may store, per client IP address; none by default. */
+  quota?: StorageQuota | undefined;
   /** More routes, such as the operations endpoints. */
   extraRoutes?: Route[] | undefined;
   /** Called with an error no route expected, before the 500 response. */
@@ -106,19 +107,17 @@ export function createRestHandler(
       path: "/send",
       methods: {
         POST: async (request, _params, clientIp) => {
-          const decision = options.sendLimiter?.take(clientIp);
-          if (decision && !decision.allowed) {
-            chat.metrics.rateLimited.inc("rest");
-            await request.body?.cancel();
-            throw new HttpError(
-              429,
-              `rate limited: too many messages from ${clientIp}; retry in ${decision.retryAfterSeconds} s`,
-              {
-                headers: { "retry-after": String(decision.retryAfterSeconds) },
-              },
-            );
-          }
           const body = await readBody(request, SendBody);
+          try {
+            await options.quota?.admit(body, clientIp);
+          } catch (error) {
+            if (!(error instanceof QuotaError)) throw error;
+            if (error.status === 429) chat.metrics.rateLimited.inc("rest");
+            const retry = error.retryAfterSeconds;
+            throw new HttpError(error.status, error.message, {
+              headers: retry === undefined ? {} : { "retry-after": `${retry}` },
+            });
+          }
           return jsonResponse(await chat.post(body, "rest"));
         },
       },

@@ -1,3 +1,4 @@
+import type { BusMember } from "../room_bus.ts";
 import joinSource from "./presence_join.lua" with { type: "text" };
 import leaveSource from "./presence_leave.lua" with { type: "text" };
 import membersSource from "./presence_members.lua" with { type: "text" };
@@ -10,13 +11,9 @@ const LEAVE = new LuaScript(leaveSource);
 const MEMBERS = new LuaScript(membersSource);
 
 /** One member of a room: a connection on some instance, under a name. */
-export interface Member {
+export interface Member extends BusMember {
   /** The instance the connection is on. */
   instance: string;
-  /** The connection, unique on its instance. */
-  connection: string;
-  /** The name it joined under. */
-  from: string;
 }
 
 /** Options of {@linkcode Presence}. */

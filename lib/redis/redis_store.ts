@@ -150,6 +150,11 @@ export class RedisStore implements MessageStore {
     );
   }
 
+  /** How many rooms hold messages. */
+  roomCount(): Promise<number> {
+    return this.#redis.run("roomCount", (client) => client.zCard(ROOMS_KEY));
+  }
+
   /** How many messages a room holds and when the last one was sent. */
   async stats(roomId: string): Promise<RoomStats> {
     const { stream } = roomKeys(roomId);

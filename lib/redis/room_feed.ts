@@ -1,4 +1,5 @@
 import type { StoredMessage } from "../contract.ts";
+import type { PresenceEvent } from "../room_bus.ts";
 import type { MessagePage, ReadOptions } from "../store/store.ts";
 import type { RedisClient, RedisConnection } from "./redis_connection.ts";
 import { roomKeys } from "./room_keys.ts";
@@ -11,11 +12,11 @@ export interface RoomHistory {
   read(roomId: string, options: ReadOptions): Promise<MessagePage>;
 }
 
-/** A join or leave that an instance published on a room's channel. */
-export interface PresenceEvent {
-  type: "join-room" | "leave-room";
-  room_id: string;
-  from: string;
+/**
+ * A join or leave as an instance published it on a room's channel: the
+ * event, and which member on which instance it is about.
+ */
+export interface PublishedPresence extends PresenceEvent {
   /** The instance the member is connected to. */
   instance: string;
   /** The member's connection on that instance. */
@@ -31,7 +32,7 @@ export interface RoomFeedOptions {
   /** Each room's messages, in id order, each once. */
   onMessage(message: StoredMessage): void;
   /** Joins and leaves published on the rooms' channels. */
-  onPresence?: ((event: PresenceEvent) => void) | undefined;
+  onPresence?: ((event: PublishedPresence) => void) | undefined;
   /**
    * Messages that were missed and can no longer be read (pruned meanwhile):
    * ids `from` to `to`, both included.
@@ -149,7 +150,7 @@ export class RoomFeed {
     const roomId = this.#channels.get(channel);
     const room = roomId === undefined ? undefined : this.#rooms.get(roomId);
     if (!room || roomId === undefined) return;
-    let event: StoredMessage | PresenceEvent;
+    let event: StoredMessage | PublishedPresence;
     try {
       event = JSON.parse(payload);
     } catch {

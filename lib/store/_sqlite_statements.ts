@@ -22,6 +22,7 @@ export const SQL = {
   oldest: `SELECT ${COLUMNS} FROM messages
     WHERE room_id = ? AND id > ? AND id < ? ORDER BY id LIMIT ?`,
   rooms: `SELECT room_id FROM rooms ORDER BY seq`,
+  roomCount: `SELECT count(*) AS count FROM rooms`,
   stats: `SELECT message_count,
       (SELECT sent_at FROM messages WHERE messages.room_id = rooms.room_id
        ORDER BY id DESC LIMIT 1) AS last_message_at

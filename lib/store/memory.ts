@@ -74,6 +74,11 @@ export class MemoryStore implements MessageStore {
     });
   }
 
+  /** How many rooms hold messages. */
+  roomCount(): Promise<number> {
+    return Promise.resolve(this.#rooms.size);
+  }
+
   /** Always ready: memory is always there. */
   ping(): Promise<void> {
     return Promise.resolve();

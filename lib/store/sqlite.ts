@@ -118,6 +118,12 @@ export class SqliteStore implements MessageStore {
     });
   }
 
+  /** How many rooms hold messages. */
+  roomCount(): Promise<number> {
+    const row = this.#sql.roomCount.get() as { count: number };
+    return Promise.resolve(row.count);
+  }
+
   /** Resolves if the database answers a query, rejects otherwise. */
   ping(): Promise<void> {
     try {

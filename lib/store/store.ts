@@ -78,6 +78,8 @@ export interface MessageStore {
   rooms(): Promise<string[]>;
   /** How many messages a room holds and when the last one was sent. */
   stats(roomId: string): Promise<RoomStats>;
+  /** How many rooms hold messages. */
+  roomCount(): Promise<number>;
   /** Resolves if the store can serve requests, rejects otherwise. */
   ping(): Promise<void>;
   /**
