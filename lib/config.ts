@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { TrustedProxies } from "./client_ip.ts";
+import { parseRedisUrl } from "./redis/redis_url.ts";
 import {
   LOG_FORMATS,
   LOG_LEVELS,
@@ -65,6 +66,16 @@ function proxyList(text: string, flag: string): string[] {
     throw new ConfigError(`${flag}: ${(error as Error).message}`);
   }
   return entries;
+}
+
+/** A Redis URL, checked; `off` for none. Messages never show a password. */
+function redisUrl(text: string, flag: string): string | null {
+  if (text.trim() === "off") return null;
+  try {
+    return parseRedisUrl(text).href;
+  } catch (error) {
+    throw new ConfigError(`${flag} ${(error as Error).message}`);
+  }
 }
 
 const BYTES_PER_UNIT: Record<string, number> = {
@@ -160,6 +171,14 @@ const OPTIONS = {
     help: "seconds a message waits while another program holds the\n" +
       "database's write lock (then HTTP 503 or an error frame)",
     parse: integer(1, 60),
+  },
+  redis: {
+    env: "CHAT_REDIS",
+    default: null,
+    help: "keep the history in Redis instead of SQLite, for several\n" +
+      "instances: redis://[user:password@]host[:port][/db], or rediss://\n" +
+      "for TLS (not together with --db)",
+    parse: redisUrl,
   },
   "history-max": {
     env: "CHAT_HISTORY_MAX",
@@ -361,13 +380,21 @@ export function parseConfig(
   if (parsed.values.help) return { help: true };
 
   const config: Record<string, unknown> = {};
+  /** Where each setting that is not a default came from. */
+  const given: Record<string, string> = {};
   for (const [name, spec] of Object.entries(OPTIONS)) {
     const flag = parsed.values[name as keyof Options];
     const fromEnv = env(spec.env);
-    if (flag !== undefined) config[name] = spec.parse(flag, `--${name}`);
-    else if (fromEnv !== undefined && fromEnv !== "") {
-      config[name] = spec.parse(fromEnv, spec.env);
+    if (flag !== undefined) {
+      config[name] = spec.parse(flag, given[name] = `--${name}`);
+    } else if (fromEnv !== undefined && fromEnv !== "") {
+      config[name] = spec.parse(fromEnv, given[name] = spec.env);
     } else config[name] = spec.default;
+  }
+  if (config.redis !== null && given.db) {
+    throw new ConfigError(
+      `${given.db} and ${given.redis} cannot be used together: with Redis the history is kept there, not in an SQLite file; drop ${given.db}`,
+    );
   }
   return { help: false, config: config as Config };
 }

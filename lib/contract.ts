@@ -218,7 +218,7 @@ export const RoomsQuery = v.object({
     v.pipe(
       v.string(),
       v.regex(
-        /^\d{1,15}$/,
+        /^\d{1,16}$/,
         "after must be the next of an earlier GET /rooms page",
       ),
       v.description(

@@ -32,7 +32,9 @@ export function serverOptions(config: Config): ServeChatOptions {
     ipMessageRate: config["ip-message-rate"],
     ipRoomsPerMinute: config["ip-room-rate"],
     maxRooms: config["max-rooms"],
-    diskPath: config.db === ":memory:" || config["min-free-disk"] === 0
+    // With Redis the history is on Redis's disk, not this machine's.
+    diskPath: config.db === ":memory:" || config.redis !== null ||
+        config["min-free-disk"] === 0
       ? undefined
       : dirname(resolve(config.db)),
     minFreeDiskBytes: config["min-free-disk"],

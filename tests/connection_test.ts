@@ -307,7 +307,7 @@ Deno.test("Connection follows a room before its history, and unfollows it once",
     }
   }
   const bus: RecordingBus = new RecordingBus((): Chat => chat);
-  const chat: Chat = new Chat({ store: new WatchedStore(), bus });
+  const chat = new Chat({ store: new WatchedStore(), bus });
 
   await t.step("join, leave, close", async () => {
     const client = connect(chat);

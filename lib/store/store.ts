@@ -52,9 +52,11 @@ export interface MessagePage {
 export interface RoomsOptions {
   /**
    * Only rooms after this position: the `next` of the page before. A
-   * position is a whole number that the store gives each room when its
-   * first message is stored, increasing from room to room; a room whose
-   * messages were all pruned and that is used again gets a new one.
+   * position is a whole number (at most `Number.MAX_SAFE_INTEGER`) that the
+   * store gives each room when its first message is stored, increasing from
+   * room to room (the SQLite store's row number, the Redis store's
+   * `chat:rooms` score); a room whose messages were all pruned and that is
+   * used again gets a new one.
    * @default {0}
    */
   after?: number | undefined;
@@ -88,7 +90,10 @@ export interface PruneOptions {
 }
 
 /**
- * Keeps messages per room and gives each a strictly increasing `id`.
+ * Keeps messages per room and gives each an `id` that strictly increases
+ * within its room. The memory and SQLite stores number every message of the
+ * server in one sequence; the Redis store numbers each room on its own
+ * (1, 2, 3...), so that instances need not agree on one counter.
  *
  * A method that cannot do its work for a while (a lock held elsewhere, a
  * full disk, a lost connection) rejects with a `StoreUnavailableError`
@@ -98,7 +103,8 @@ export interface PruneOptions {
 export interface MessageStore {
   /**
    * Stores a message, stamping it with `id` and `sent_at`. Resolves once the
-   * message is stored for good, so callers deliver it only then.
+   * message is stored for good, so callers deliver it only then; a room's
+   * appends resolve in the order of their ids.
    */
   append(draft: MessageDraft): Promise<StoredMessage>;
   /** A page of a room's messages; no messages for an unknown room. */
