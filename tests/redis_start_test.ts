@@ -61,7 +61,7 @@ for (const command of SERVER_COMMANDS) {
       }).then(readReply);
       assertEquals(received.body.messages, [sent.body]);
       const rooms = await fetch(`${second.httpUrl}/rooms`).then(readReply);
-      assertEquals(rooms.body, { rooms: ["general"] });
+      assertEquals(rooms.body, { rooms: ["general"], has_more: false });
     },
   });
 
