@@ -89,11 +89,25 @@ export class Admission {
    * opens them too fast. An admitted connection spends from its address's
    * connect rate; count it with {@linkcode enter}. (While the server shuts
    * down, requests are still answered: `/readyz` says so.)
+   *
+   * @param ip the client's address, or `undefined` for a connection from a
+   *   trusted reverse proxy, which carries many clients: only the server's
+   *   cap applies to it
    */
-  admit(ip: string): Refusal | undefined {
+  admit(ip: string | undefined): Refusal | undefined {
     if (this.#connections >= this.#maxOpen) {
       return serverFull(this.#maxOpen);
     }
+    return ip === undefined ? undefined : this.admitAddress(ip);
+  }
+
+  /**
+   * Why one more connection from the client at `ip` is refused, if it is:
+   * its address's limit and connect rate (an admitted one spends from the
+   * rate; count it with {@linkcode enterAddress}). For a client behind a
+   * trusted proxy, whose connection is counted in total already.
+   */
+  admitAddress(ip: string): Refusal | undefined {
     if (this.#maxPerIp > 0 && (this.#perIp.get(ip) ?? 0) >= this.#maxPerIp) {
       return {
         status: 503,
@@ -114,15 +128,27 @@ export class Admission {
   }
 
   /**
-   * Counts a connection from `ip` as open.
+   * Counts a connection from `ip` (`undefined`: a trusted proxy) as open.
    *
    * @returns the function that counts it closed (only once)
    */
-  enter(ip: string): () => void {
+  enter(ip: string | undefined): () => void {
     this.#connections++;
-    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
+    const leaveAddress = ip === undefined ? undefined : this.enterAddress(ip);
     return once(() => {
       this.#connections--;
+      leaveAddress?.();
+    });
+  }
+
+  /**
+   * Counts one more connection for the address `ip`, not in total.
+   *
+   * @returns the function that counts it closed (only once)
+   */
+  enterAddress(ip: string): () => void {
+    this.#perIp.set(ip, (this.#perIp.get(ip) ?? 0) + 1);
+    return once(() => {
       const count = (this.#perIp.get(ip) ?? 1) - 1;
       if (count > 0) this.#perIp.set(ip, count);
       else this.#perIp.delete(ip);

@@ -1,8 +1,10 @@
 import type { StoredMessage } from "./contract.ts";
 import { presenceFrame, receiveMessageFrame } from "./frames.ts";
 import { ChatMetrics } from "./metrics/chat_metrics.ts";
+import { Logger } from "./logger.ts";
 import { LocalRoomBus, type RoomBus } from "./room_bus.ts";
 import { Rooms } from "./rooms.ts";
+import { StoreHealth } from "./store_health.ts";
 import type { MessageDraft, MessagePage, MessageStore } from "./store/store.ts";
 
 /** Options of {@linkcode Chat}. */
@@ -31,6 +33,18 @@ export interface ChatOptions {
    * @default {1000}
    */
   pageMax?: number | undefined;
+  /**
+   * Most bytes of JSON one `POST /receive` page holds: a page cut short by
+   * it says `has_more`, so a client that never reads cannot make the server
+   * hold more than this for it.
+   * @default {1048576}
+   */
+  pageMaxBytes?: number | undefined;
+  /**
+   * Where failed and successful writes are reported.
+   * @default {new StoreHealth(new Logger({ level: "silent" }))}
+   */
+  storeHealth?: StoreHealth | undefined;
 }
 
 /** Which page of a room's history to read. */
@@ -76,6 +90,10 @@ export class Chat {
   readonly metrics: ChatMetrics;
   /** Most messages one history page holds. */
   readonly pageMax: number;
+  /** Most bytes of JSON one history page holds. */
+  readonly pageMaxBytes: number;
+  /** Whether the store can write, as the last write found it. */
+  readonly storeHealth: StoreHealth;
 
   /** Creates a chat over a store. */
   constructor(options: ChatOptions) {
@@ -83,6 +101,9 @@ export class Chat {
     this.joinHistory = options.joinHistory ?? 50;
     this.metrics = options.metrics ?? new ChatMetrics();
     this.pageMax = options.pageMax ?? 1000;
+    this.pageMaxBytes = options.pageMaxBytes ?? 1024 * 1024;
+    this.storeHealth = options.storeHealth ??
+      new StoreHealth(new Logger({ level: "silent" }));
     this.bus = options.bus ??
       new LocalRoomBus((roomId) => this.rooms.memberNames(roomId));
     this.bus.start({
@@ -105,7 +126,14 @@ export class Chat {
     transport: Transport,
   ): Promise<StoredMessage> {
     const startedAt = performance.now();
-    const stored = await this.store.append(draft);
+    let stored;
+    try {
+      stored = await this.store.append(draft);
+    } catch (error) {
+      this.storeHealth.failed(error);
+      throw error;
+    }
+    this.storeHealth.succeeded();
     const { metrics } = this;
     metrics.storeWriteSeconds.observe((performance.now() - startedAt) / 1000);
     metrics.messagesReceived.inc(transport);
@@ -117,15 +145,21 @@ export class Chat {
    * A page of a room's history, oldest first. Without `after` it holds the
    * newest messages (before `before`), and `has_more` says older ones exist;
    * with `after` it holds the oldest after it, and `has_more` says newer
-   * ones exist, so a client pages forward without gaps.
+   * ones exist, so a client pages forward without gaps. A page holds at
+   * most `pageMax` messages and `pageMaxBytes` of JSON (but always one).
    */
-  history(roomId: string, query: HistoryQuery = {}): Promise<MessagePage> {
-    return this.store.read(roomId, {
+  async history(
+    roomId: string,
+    query: HistoryQuery = {},
+  ): Promise<MessagePage> {
+    const keep = query.after === undefined ? "newest" : "oldest";
+    const page = await this.store.read(roomId, {
       after: query.after,
       before: query.before,
       limit: Math.min(query.limit ?? Infinity, this.pageMax),
-      keep: query.after === undefined ? "newest" : "oldest",
+      keep,
     });
+    return withinBytes(page, keep, this.pageMaxBytes);
   }
 
   /**
@@ -151,4 +185,35 @@ export class Chat {
     if (stats.message_count === 0 && members.length === 0) return undefined;
     return { room_id: roomId, members, ...stats };
   }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The messages of `page` that fit in `maxBytes` of JSON, counted from the
+ * end it keeps; at least one, so that a client paging through makes
+ * progress whatever the limit.
+ */
+function withinBytes(
+  page: MessagePage,
+  keep: "newest" | "oldest",
+  maxBytes: number,
+): MessagePage {
+  const { messages } = page;
+  const ordered = keep === "newest" ? messages.toReversed() : messages;
+  let bytes = 0;
+  let fits = 0;
+  for (const message of ordered) {
+    // The comma between two messages counts too.
+    bytes += encoder.encode(JSON.stringify(message)).length + 1;
+    if (bytes > maxBytes && fits > 0) break;
+    fits++;
+  }
+  if (fits === messages.length) return page;
+  return {
+    messages: keep === "newest"
+      ? messages.slice(messages.length - fits)
+      : messages.slice(0, fits),
+    has_more: true,
+  };
 }

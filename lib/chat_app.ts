@@ -1,6 +1,7 @@
 import { waitAtMost } from "./_wait_at_most.ts";
 import { Admission, type AdmissionOptions, type Refusal } from "./admission.ts";
 import { Chat } from "./chat.ts";
+import { TrustedProxies } from "./client_ip.ts";
 import { Connection } from "./connection.ts";
 import { FAR_OVER_FACTOR } from "./dispatcher.ts";
 import { jsonResponse } from "./http/json_response.ts";
@@ -9,6 +10,8 @@ import { createRestHandler } from "./http/rest_handler.ts";
 import { refuseHandshake } from "./http/websocket_handshake.ts";
 import { Logger } from "./logger.ts";
 import { connectionCap, readOpenFileLimit } from "./open_file_limit.ts";
+import { StoreHealth } from "./store_health.ts";
+import { StoreUnavailableError } from "./store/store_unavailable_error.ts";
 import type { Peer } from "./peer.ts";
 import { DiskWatch } from "./disk_watch.ts";
 import { RateLimiter } from "./rate_limiter.ts";
@@ -41,6 +44,17 @@ export interface ChatAppOptions extends AdmissionOptions {
    */
   pageMax?: number | undefined;
   /**
+   * Most bytes of JSON one `POST /receive` page holds.
+   * @default {1048576}
+   */
+  pageMaxBytes?: number | undefined;
+  /**
+   * `POST /receive` requests per second per IP (bursts of twice that); 0
+   * turns the limit off.
+   * @default {30}
+   */
+  historyRateLimit?: number | undefined;
+  /**
    * The limits the store is pruned to in the background.
    * @default {{ maxPerRoom: 10000 }}
    */
@@ -55,6 +69,16 @@ export interface ChatAppOptions extends AdmissionOptions {
    * @default {65536}
    */
   maxBodyBytes?: number | undefined;
+  /**
+   * Longest a REST request body may take to arrive, in milliseconds.
+   * @default {10000}
+   */
+  bodyTimeoutMs?: number | undefined;
+  /**
+   * Longest a client may take to read a page of history, in milliseconds.
+   * @default {30000}
+   */
+  writeTimeoutMs?: number | undefined;
   /**
    * Most rooms one connection may be in at once.
    * @default {100}
@@ -125,6 +149,17 @@ export interface ChatAppOptions extends AdmissionOptions {
    * @default {new Logger()}
    */
   logger?: Logger | undefined;
+  /**
+   * Addresses and CIDR ranges of the reverse proxies whose
+   * `X-Forwarded-For` names the client, for every per-IP rule.
+   * @default {[]}
+   */
+  trustProxy?: readonly string[] | undefined;
+  /**
+   * The token `GET /metrics` asks for as `Authorization: Bearer <token>`;
+   * without one the metrics are public.
+   */
+  metricsToken?: string | undefined;
 }
 
 /** The limits a socket adapter enforces with its runtime's own means. */
@@ -169,9 +204,18 @@ export interface ChatApp {
    * Admits a new connection from `clientIp` where the adapter first sees
    * one (Deno: as it accepts it; Bun: at its WebSocket upgrade): why it is
    * refused (the adapter answers 503 and closes it), or the function that
-   * counts it closed, to be called once it has.
+   * counts it closed, to be called once it has. `undefined` stands for a
+   * connection from a trusted proxy, which is not counted by address.
    */
-  admit(clientIp: string): Admitted;
+  admit(clientIp: string | undefined): Admitted;
+  /**
+   * Admits a client behind a trusted proxy by its address alone (its
+   * connection, the proxy's, is counted already): on Deno, at its WebSocket
+   * upgrade, where the server first sees who it is.
+   */
+  admitAddress(clientIp: string): Admitted;
+  /** The proxies the adapter believes about the client's address. */
+  readonly trustedProxies: TrustedProxies;
   /** Answers a plain HTTP request (the REST API). */
   handleHttp(request: Request, clientIp: string): Promise<Response>;
   /**
@@ -201,8 +245,17 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     bus: options.bus,
     joinHistory: options.joinHistory,
     pageMax: options.pageMax,
+    pageMaxBytes: options.pageMaxBytes,
+    storeHealth: new StoreHealth(logger),
   });
-  const retention = new Retention(chat.store, options.retention);
+  const retention = new Retention(chat.store, {
+    ...options.retention,
+    onError(error) {
+      if (error instanceof StoreUnavailableError) {
+        chat.storeHealth.failed(error);
+      } else logger.error("retention.failed", { error });
+    },
+  });
   retention.start();
   const admission = new Admission({
     ...options,
@@ -211,6 +264,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   });
   const refusals = new RefusalLog(logger);
   const rateLimit = options.rateLimit ?? 20;
+  const historyRateLimit = options.historyRateLimit ?? 30;
   const ipRateLimit = options.ipRateLimit ?? 200;
   const ipLimiter = ipRateLimit > 0
     ? new RateLimiter({ rate: ipRateLimit })
@@ -232,11 +286,18 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   });
   const handleHttp = createRestHandler(chat, {
     maxBodyBytes: options.maxBodyBytes,
+    bodyTimeoutMs: options.bodyTimeoutMs,
+    writeTimeoutMs: options.writeTimeoutMs,
+    allowedOrigins: options.allowedOrigins,
     quota,
+    historyLimiter: historyRateLimit > 0
+      ? new RateLimiter({ rate: historyRateLimit })
+      : undefined,
     extraRoutes: opsRoutes({
       chat,
       openConnections: () => admission.webSockets,
       shuttingDown: () => admission.closing,
+      metricsToken: options.metricsToken,
       writesRefused: () =>
         quota.diskFull
           ? "the server's disk is nearly full: messages are refused"
@@ -265,6 +326,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     logger,
     retention,
     socketLimits,
+    trustedProxies: new TrustedProxies(options.trustProxy),
     async handleHttp(request, clientIp) {
       inFlight++;
       try {
@@ -276,6 +338,13 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     admit(clientIp) {
       const refused = admission.admit(clientIp);
       if (!refused) return { leave: admission.enter(clientIp) };
+      chat.metrics.errors.inc(refused.reason);
+      refusals.note(clientIp ?? "a trusted proxy", refused);
+      return { refused };
+    },
+    admitAddress(clientIp) {
+      const refused = admission.admitAddress(clientIp);
+      if (!refused) return { leave: admission.enterAddress(clientIp) };
       chat.metrics.errors.inc(refused.reason);
       refusals.note(clientIp, refused);
       return { refused };

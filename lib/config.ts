@@ -6,6 +6,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { TrustedProxies } from "./client_ip.ts";
+import { parseRedisUrl } from "./redis/redis_url.ts";
 import {
   LOG_FORMATS,
   LOG_LEVELS,
@@ -67,6 +69,27 @@ function choice<const T extends readonly string[]>(values: T) {
 
 function list(text: string): string[] {
   return text.split(",").map((item) => item.trim()).filter((item) => item);
+}
+
+/** A list of proxy addresses and CIDR ranges, each checked. */
+function proxyList(text: string, flag: string): string[] {
+  const entries = list(text);
+  try {
+    new TrustedProxies(entries);
+  } catch (error) {
+    throw new ConfigError(`${flag}: ${(error as Error).message}`);
+  }
+  return entries;
+}
+
+/** A Redis URL, checked; `off` for none. Messages never show a password. */
+function redisUrl(text: string, flag: string): string | null {
+  if (text.trim() === "off") return null;
+  try {
+    return parseRedisUrl(text).href;
+  } catch (error) {
+    throw new ConfigError(`${flag} ${(error as Error).message}`);
+  }
 }
 
 const BYTES_PER_UNIT: Record<string, number> = {
@@ -137,11 +160,39 @@ const OPTIONS = {
     help: "most messages one history page holds (POST /receive, since)",
     parse: integer(1, 1000),
   },
+  "page-max-bytes": {
+    env: "CHAT_PAGE_MAX_BYTES",
+    default: 1024 * 1024,
+    help: "most bytes of JSON one POST /receive page holds",
+    parse: integer(64 * 1024, 64 * 1024 * 1024),
+  },
+  "history-rate-limit": {
+    env: "CHAT_HISTORY_RATE_LIMIT",
+    default: 30,
+    help: "POST /receive requests per second per IP, bursts of twice\n" +
+      "that (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
   db: {
     env: "CHAT_DB",
     default: "./data/chat.db",
     help: "SQLite file for the history (:memory: keeps it in memory only)",
     parse: text,
+  },
+  "db-busy-timeout": {
+    env: "CHAT_DB_BUSY_TIMEOUT",
+    default: 5,
+    help: "seconds a message waits while another program holds the\n" +
+      "database's write lock (then HTTP 503 or an error frame)",
+    parse: integer(1, 60),
+  },
+  redis: {
+    env: "CHAT_REDIS",
+    default: null,
+    help: "keep the history in Redis instead of SQLite, for several\n" +
+      "instances: redis://[user:password@]host[:port][/db], or rediss://\n" +
+      "for TLS (not together with --db)",
+    parse: redisUrl,
   },
   "history-max": {
     env: "CHAT_HISTORY_MAX",
@@ -167,6 +218,19 @@ const OPTIONS = {
     default: 65536,
     help: "largest accepted REST request body, in bytes",
     parse: integer(256, 16 * 1024 * 1024),
+  },
+  "body-timeout": {
+    env: "CHAT_BODY_TIMEOUT",
+    default: 10,
+    help: "seconds a REST request body may take to arrive (then HTTP 408)",
+    parse: integer(1, 3600),
+  },
+  "write-timeout": {
+    env: "CHAT_WRITE_TIMEOUT",
+    default: 30,
+    help: "seconds a client may take to read a page of history before its\n" +
+      "connection is closed",
+    parse: integer(1, 3600),
   },
   "max-rooms-per-connection": {
     env: "CHAT_MAX_ROOMS_PER_CONNECTION",
@@ -276,8 +340,22 @@ const OPTIONS = {
     env: "CHAT_ALLOWED_ORIGINS",
     default: [] as string[],
     help: "comma-separated origins whose pages may open a WebSocket\n" +
-      "(empty: any origin)",
+      "and read REST answers (empty: any origin)",
     parse: list,
+  },
+  "trust-proxy": {
+    env: "CHAT_TRUST_PROXY",
+    default: [] as string[],
+    help: "comma-separated addresses or CIDR ranges of reverse proxies\n" +
+      "whose X-Forwarded-For names the client (empty: none)",
+    parse: proxyList,
+  },
+  "metrics-token": {
+    env: "CHAT_METRICS_TOKEN",
+    default: null as string | null,
+    help: "token GET /metrics asks for (Authorization: Bearer <token>);\n" +
+      "prefer the variable, which ps does not show (unset: public)",
+    parse: text,
   },
   "log-level": {
     env: "CHAT_LOG_LEVEL",
@@ -339,13 +417,21 @@ export function parseConfig(
   if (parsed.values.help) return { help: true };
 
   const config: Record<string, unknown> = {};
+  /** Where each setting that is not a default came from. */
+  const given: Record<string, string> = {};
   for (const [name, spec] of Object.entries(OPTIONS)) {
     const flag = parsed.values[name as keyof Options];
     const fromEnv = env(spec.env);
-    if (flag !== undefined) config[name] = spec.parse(flag, `--${name}`);
-    else if (fromEnv !== undefined && fromEnv !== "") {
-      config[name] = spec.parse(fromEnv, spec.env);
+    if (flag !== undefined) {
+      config[name] = spec.parse(flag, given[name] = `--${name}`);
+    } else if (fromEnv !== undefined && fromEnv !== "") {
+      config[name] = spec.parse(fromEnv, given[name] = spec.env);
     } else config[name] = spec.default;
+  }
+  if (config.redis !== null && given.db) {
+    throw new ConfigError(
+      `${given.db} and ${given.redis} cannot be used together: with Redis the history is kept there, not in an SQLite file; drop ${given.db}`,
+    );
   }
   return { help: false, config: config as Config };
 }

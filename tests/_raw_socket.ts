@@ -12,9 +12,15 @@ export {
   maskedTextFrame,
 } from "../scripts/_raw_websocket.ts";
 
-/** Opens a TCP connection and completes the WebSocket opening handshake. */
-export async function rawWebSocket(wsUrl: string): Promise<Deno.TcpConn> {
-  const answer = await tryRawWebSocket(wsUrl);
+/**
+ * Opens a TCP connection and completes the WebSocket opening handshake,
+ * with these extra header lines (`X-Forwarded-For: 10.0.0.1`).
+ */
+export async function rawWebSocket(
+  wsUrl: string,
+  headers: string[] = [],
+): Promise<Deno.TcpConn> {
+  const answer = await tryRawWebSocket(wsUrl, headers);
   if ("conn" in answer) return answer.conn;
   throw new Error(`handshake refused: ${answer.statusLine}`);
 }
@@ -25,11 +31,13 @@ export type HandshakeAnswer =
   | { status: number; statusLine: string; body: string };
 
 /**
- * Opens a TCP connection and asks for a WebSocket: the open connection, or
- * the server's refusal (its status and body; the connection is closed).
+ * Opens a TCP connection and asks for a WebSocket, with these extra header
+ * lines: the open connection, or the server's refusal (its status and
+ * body; the connection is closed).
  */
 export async function tryRawWebSocket(
   wsUrl: string,
+  headers: string[] = [],
 ): Promise<HandshakeAnswer> {
   const url = new URL(wsUrl);
   const conn = await Deno.connect({
@@ -43,6 +51,7 @@ export async function tryRawWebSocket(
     "Connection: Upgrade",
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
     "Sec-WebSocket-Version: 13",
+    ...headers,
     "",
     "",
   ].join("\r\n");
@@ -184,5 +193,80 @@ export class FrameReader {
       this.#buffer = grown;
     }
     return true;
+  }
+}
+
+/** Opens a TCP connection to the host and port of an `http://` URL. */
+export function tcpConnect(httpUrl: string): Promise<Deno.TcpConn> {
+  const url = new URL(httpUrl);
+  return Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+}
+
+/** An HTTP/1.1 response read off a raw connection. */
+export interface RawResponse {
+  /** The status line, such as `HTTP/1.1 408 Request Timeout`. */
+  status: string;
+  /** Header names in lower case. */
+  headers: Map<string, string>;
+  /** The body (with a `Content-Length`), as text. */
+  body: string;
+}
+
+/**
+ * Reads one response with a `Content-Length` off `conn`, without reading
+ * past it. Every wait is bounded (by `ms` each, if given).
+ */
+export async function readResponse(
+  conn: Deno.TcpConn,
+  ms?: number,
+): Promise<RawResponse> {
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(65536);
+  let bytes = new Uint8Array(0);
+  for (;;) {
+    const text = decoder.decode(bytes);
+    const end = text.indexOf("\r\n\r\n");
+    if (end >= 0) {
+      const [status = "", ...lines] = text.slice(0, end).split("\r\n");
+      const headers = new Map(lines.map((line) => {
+        const colon = line.indexOf(":");
+        return [
+          line.slice(0, colon).toLowerCase(),
+          line.slice(colon + 1).trim(),
+        ];
+      }));
+      const length = Number(headers.get("content-length"));
+      const head = new TextEncoder().encode(text.slice(0, end + 4)).length;
+      if (bytes.length >= head + length) {
+        const body = decoder.decode(bytes.subarray(head, head + length));
+        return { status, headers, body };
+      }
+    }
+    const read = await within(conn.read(buffer), "a response", ms);
+    if (read === null) {
+      throw new Error(`connection closed mid-response: ${text.slice(0, 200)}`);
+    }
+    const more = new Uint8Array(bytes.length + read);
+    more.set(bytes);
+    more.set(buffer.subarray(0, read), bytes.length);
+    bytes = more;
+  }
+}
+
+/**
+ * Everything the server sends until it closes the connection, as text;
+ * rejects if it does not close it within `ms`.
+ */
+export async function readToEnd(
+  conn: Deno.TcpConn,
+  ms?: number,
+): Promise<string> {
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(65536);
+  let text = "";
+  for (;;) {
+    const read = await within(conn.read(buffer), "the server to close", ms);
+    if (read === null) return text + decoder.decode();
+    text += decoder.decode(buffer.subarray(0, read), { stream: true });
   }
 }

@@ -43,6 +43,7 @@ export const NO_RATE_LIMITS: ServerFlags = {
   "ip-rate-limit": 0,
   "ip-message-rate": 0,
   "ip-room-rate": 0,
+  "history-rate-limit": 0,
 };
 
 /** `{ "rate-limit": 0 }` as `["--rate-limit=0"]`. */
@@ -68,9 +69,10 @@ export const IN_PROCESS: Target = {
     const { config } = request;
     return startServer({
       ...serverOptions(config),
-      store: config.db === ":memory:"
-        ? new MemoryStore()
-        : new SqliteStore({ path: config.db }),
+      store: config.db === ":memory:" ? new MemoryStore() : new SqliteStore({
+        path: config.db,
+        busyTimeoutMs: config["db-busy-timeout"] * 1000,
+      }),
     });
   },
 };

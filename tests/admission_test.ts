@@ -124,3 +124,25 @@ Deno.test("Admission.close() refuses every later upgrade", () => {
   assertEquals(admission.check(null)?.status, 503);
   assertEquals(admission.admit("ip"), undefined, "requests are answered");
 });
+
+Deno.test("Admission.admitAddress() limits a client behind a proxy by its address alone", () => {
+  const admission = new Admission({
+    maxOpenConnections: 1,
+    maxConnectionsPerIp: 1,
+    ipConnectRate: 0,
+  });
+  // The proxy's connection: counted in total, not by address.
+  assertEquals(admission.admit(undefined), undefined);
+  const leaveProxy = admission.enter(undefined);
+  assertEquals(admission.admit(undefined)?.reason, "server_full");
+  // Its client, at its WebSocket upgrade.
+  assertEquals(admission.admitAddress("203.0.113.5"), undefined);
+  const leaveClient = admission.enterAddress("203.0.113.5");
+  assertEquals(admission.connections, 1, "not counted twice in total");
+  assertEquals(admission.admitAddress("203.0.113.5")?.reason, "ip_full");
+  assertEquals(admission.admitAddress("203.0.113.6"), undefined);
+  leaveClient();
+  leaveProxy();
+  assertEquals(admission.connections, 0);
+  assertEquals(admission.admitAddress("203.0.113.5"), undefined);
+});

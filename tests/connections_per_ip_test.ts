@@ -107,3 +107,27 @@ for (const target of TARGETS) {
     await closeAll([socket]);
   });
 }
+
+for (const target of TARGETS) {
+  Deno.test(`a trusted proxy's connections do not count as one address's (${target.name})`, async () => {
+    await using chat = await target.start({
+      "trust-proxy": ["127.0.0.1"],
+      "max-connections-per-ip": 2,
+    });
+    const answers = [];
+    try {
+      for (const client of ["10.0.0.1", "10.0.0.2", "10.0.0.3"]) {
+        answers.push(
+          await tryRawWebSocket(chat.wsUrl, [`X-Forwarded-For: ${client}`]),
+        );
+      }
+      assertEquals(answers.map((answer) => "conn" in answer), [
+        true,
+        true,
+        true,
+      ]);
+    } finally {
+      for (const answer of answers) if ("conn" in answer) answer.conn.close();
+    }
+  });
+}

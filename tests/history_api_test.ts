@@ -265,10 +265,10 @@ for (const start of [startServer, startSqliteServer]) {
     await t.step("by age, and rooms left empty disappear", async () => {
       hoursLater = 2;
       await retention.prune();
-      assertEquals((await chat.get("/rooms")).body, { rooms: [] });
+      assertEquals((await chat.get("/rooms")).body.rooms, []);
       assertEquals((await chat.get("/rooms/busy")).status, 404);
       await send(chat, "quiet", ["back"]);
-      assertEquals((await chat.get("/rooms")).body, { rooms: ["quiet"] });
+      assertEquals((await chat.get("/rooms")).body.rooms, ["quiet"]);
     });
   });
 }

@@ -62,6 +62,7 @@ const REQUESTS_PER_RUN = 40;
 const SERVER_LIMITS = {
   maxFrameBytes: 65536,
   maxBodyBytes: 65536,
+  pageMaxBytes: 1024 * 1024,
   joinHistory: 50,
 };
 
@@ -210,6 +211,7 @@ async function checkRequests(
   const model = await StoreModel.of(store);
   const rest = new RestModel(model, {
     maxBodyBytes: SERVER_LIMITS.maxBodyBytes,
+    pageMaxBytes: SERVER_LIMITS.pageMaxBytes,
     members: (roomId) => roomId === BYSTANDER_ROOM ? ["Bystander"] : [],
   });
   const exchanges = [];
@@ -285,7 +287,13 @@ function heardIn(roomId: string, broadcasts: Expected[]): Expected[] {
 function storeOf(chat: TestServer): StoreReader {
   return {
     async rooms() {
-      return (await chat.get("/rooms")).body.rooms;
+      const rooms: string[] = [];
+      for (let after = "";;) {
+        const { body } = await chat.get(`/rooms${after && `?after=${after}`}`);
+        rooms.push(...body.rooms);
+        if (!body.has_more) return rooms;
+        after = body.next;
+      }
     },
     async read(roomId) {
       const messages: Draft[] = [];

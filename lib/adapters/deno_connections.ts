@@ -1,7 +1,10 @@
 import type { Refusal } from "../admission.ts";
 import type { ChatApp } from "../chat_app.ts";
+import { resolveClientIp } from "../client_ip.ts";
 import { HeaderTimeout } from "../header_timeout.ts";
-import { type HttpConn, serveHttp } from "./_deno_http.ts";
+import { jsonResponse } from "../http/json_response.ts";
+import { type HttpConn, type RequestEvent, serveHttp } from "./_deno_http.ts";
+import { answerRefusal } from "./_deno_refusal.ts";
 import { answerUpgrade } from "./deno_websocket.ts";
 import type { OpenSockets } from "./open_sockets.ts";
 
@@ -9,8 +12,6 @@ import type { OpenSockets } from "./open_sockets.ts";
 const ACCEPT_RETRY_MS = 100;
 /** Most refused connections being answered at once; the rest get no answer. */
 const MAX_REFUSALS_ANSWERING = 16;
-/** Longest a refused connection may take to send its request. */
-const REFUSAL_READ_MS = 1000;
 
 /**
  * The Deno server's connections, from accept to close. It accepts them
@@ -84,13 +85,21 @@ export class DenoConnections {
 
   /** Admits an accepted connection and serves it, or refuses it. */
   #take(conn: Deno.TcpConn): void {
-    const clientIp = conn.remoteAddr.hostname;
-    const admitted = this.#app.admit(clientIp);
+    const { trustedProxies } = this.#app;
+    const peerIp = resolveClientIp(
+      conn.remoteAddr.hostname,
+      null,
+      trustedProxies,
+    );
+    // A trusted proxy carries many clients: it is counted in total only,
+    // and each request's client is read from its X-Forwarded-For.
+    const viaProxy = trustedProxies.has(peerIp);
+    const admitted = this.#app.admit(viaProxy ? undefined : peerIp);
     if ("refused" in admitted) {
       this.#refuse(conn, admitted.refused);
       return;
     }
-    this.#track(this.#serve(conn, clientIp, admitted.leave));
+    this.#track(this.#serve(conn, peerIp, viaProxy, admitted.leave));
   }
 
   /**
@@ -112,7 +121,8 @@ export class DenoConnections {
   /** Serves requests on a connection until it ends or becomes a WebSocket. */
   async #serve(
     conn: Deno.TcpConn,
-    clientIp: string,
+    peerIp: string,
+    viaProxy: boolean,
     leave: () => void,
   ): Promise<void> {
     let httpConn;
@@ -139,14 +149,13 @@ export class DenoConnections {
         if (!event) break;
         this.#headerTimeout.stopWaiting(httpConn);
         const { request } = event;
+        const clientIp = resolveClientIp(
+          peerIp,
+          request.headers.get("x-forwarded-for"),
+          this.#app.trustedProxies,
+        );
         if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
-          upgraded = await answerUpgrade(
-            event,
-            clientIp,
-            this.#app,
-            this.#sockets,
-            leave,
-          );
+          upgraded = await this.#upgrade(event, clientIp, viaProxy, leave);
           if (upgraded) break;
         } else {
           const response = await this.#app.handleHttp(request, clientIp);
@@ -165,6 +174,42 @@ export class DenoConnections {
         leave();
       }
     }
+  }
+
+  /**
+   * Answers a WebSocket upgrade. A connection from a trusted proxy was
+   * counted in total only: its client is admitted by address here, where
+   * the server first sees who it is.
+   *
+   * @returns whether the connection now belongs to a WebSocket
+   */
+  async #upgrade(
+    event: RequestEvent,
+    clientIp: string,
+    viaProxy: boolean,
+    leave: () => void,
+  ): Promise<boolean> {
+    if (!viaProxy) {
+      return answerUpgrade(event, clientIp, this.#app, this.#sockets, leave);
+    }
+    const client = this.#app.admitAddress(clientIp);
+    if ("refused" in client) {
+      const { error, status } = client.refused;
+      await event.respondWith(jsonResponse({ error }, status));
+      return false;
+    }
+    const upgraded = await answerUpgrade(
+      event,
+      clientIp,
+      this.#app,
+      this.#sockets,
+      () => {
+        client.leave();
+        leave();
+      },
+    );
+    if (!upgraded) client.leave();
+    return upgraded;
   }
 
   #track(task: Promise<void>): void {
@@ -188,53 +233,3 @@ function uncompressed(response: Response): Response {
   }
   return response;
 }
-
-/**
- * Answers a refused connection with its refusal, and closes it. The
- * request is read first: a socket closed with bytes unread resets the
- * connection, and a client still sending its request would then see the
- * reset instead of the answer.
- */
-async function answerRefusal(
-  conn: Deno.TcpConn,
-  refusal: Refusal,
-): Promise<void> {
-  let closed = false;
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    conn.close();
-  };
-  const timer = setTimeout(close, REFUSAL_READ_MS);
-  try {
-    await conn.read(new Uint8Array(4096));
-    await conn.write(httpAnswer(refusal));
-  } catch {
-    // The peer is gone, or took too long.
-  } finally {
-    clearTimeout(timer);
-    close();
-  }
-}
-
-/** A refusal as an HTTP response that closes the connection. */
-function httpAnswer(refusal: Refusal): Uint8Array {
-  const body = new TextEncoder().encode(
-    JSON.stringify({ error: refusal.error }),
-  );
-  const head = new TextEncoder().encode(
-    `HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status] ?? ""}\r\n` +
-      "content-type: application/json\r\n" +
-      `content-length: ${body.length}\r\n` +
-      "connection: close\r\n\r\n",
-  );
-  const answer = new Uint8Array(head.length + body.length);
-  answer.set(head);
-  answer.set(body, head.length);
-  return answer;
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  403: "Forbidden",
-  503: "Service Unavailable",
-};
