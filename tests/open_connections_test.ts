@@ -75,6 +75,14 @@ async function healthyWithin(httpUrl: string, ms: number): Promise<number> {
   }
 }
 
+/** Asserts that a new request is refused: the server holds `cap` connections. */
+async function assertFull(httpUrl: string, cap: number): Promise<void> {
+  const refused = await readReply(await fetch(`${httpUrl}/rooms`));
+  assertEquals([refused.status, refused.body], [503, {
+    error: `server is full: ${cap} connections are open, try again later`,
+  }]);
+}
+
 /** The per-address limits are lifted: only the open-file limit is tested. */
 const NO_ADDRESS_LIMITS = [
   "--max-connections-per-ip=0",
@@ -136,10 +144,7 @@ for (const { server, args, logged } of CASES) {
         // Those past the cap are closed at once; the others are kept.
         const closed = await closedBy(conns, 3000);
         assert(closed >= 400 - 192 && closed < 400, `${closed} closed`);
-        const refused = await readReply(await fetch(`${child.httpUrl}/rooms`));
-        assertEquals([refused.status, refused.body], [503, {
-          error: "server is full: 192 connections are open, try again later",
-        }]);
+        await assertFull(child.httpUrl, 192);
       }
       // (Bun stops accepting at its limit until connections close.)
     } finally {
@@ -159,10 +164,7 @@ Deno.test("a connection past the cap is refused with 503, in process", async () 
   const conns = await flood(chat.httpUrl, 40);
   try {
     assertEquals(await closedBy(conns, 2500), 20);
-    const refused = await readReply(await fetch(`${chat.httpUrl}/rooms`));
-    assertEquals([refused.status, refused.body], [503, {
-      error: "server is full: 20 connections are open, try again later",
-    }]);
+    await assertFull(chat.httpUrl, 20);
   } finally {
     for (const conn of conns) conn.close();
   }
