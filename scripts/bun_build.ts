@@ -54,6 +54,8 @@ export function findBun(): Promise<string> {
  */
 export async function bundleServer(outFile = BUNDLE): Promise<void> {
   const dir = dirname(outFile);
+  // A fresh clone has no dist/ yet.
+  await Deno.mkdir(dir, { recursive: true });
   const build = await Deno.makeTempDir({ dir, prefix: ".bundle-" });
   try {
     await output(Deno.execPath(), [
