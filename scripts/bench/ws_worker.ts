@@ -2,31 +2,33 @@
  * One thread of the WebSocket load generator. It opens its share of the
  * clients and, on command, makes them send; it counts what they receive.
  *
- * Counting is the hot path, and it stays cheap: a frame is recognised by
- * its first bytes, never parsed. Only one frame in `sampleEvery` is looked
- * into, for the send time its sender wrote into the message text, which
- * gives the latency from send to receipt.
+ * Counting is the hot path, and it stays cheap: the clients are
+ * {@linkcode LightWebSocket}s, and a frame is recognised by one byte of its
+ * payload, never decoded. Only one frame in `sampleEvery` is looked into,
+ * for the send time its sender wrote into the message text, which gives the
+ * latency from send to receipt.
  *
  * @module
  */
 import { answerCalls } from "./_worker_rpc.ts";
+import { LightWebSocket, textOf } from "./_light_websocket.ts";
 import type { ClientSpec, WorkerSnapshot, WsCommand } from "./ws_load.ts";
 
-const RECEIVE_MESSAGE = '{"type":"receive-message"';
-const JOIN_ROOM = '{"type":"join-room"';
-const ERROR = '{"type":"error"';
+/** Every server frame starts `{"type":"`; the next byte tells its type. */
+const TYPE_AT = '{"type":"'.length;
+const RECEIVE_MESSAGE = "r".charCodeAt(0);
+const JOIN_ROOM = "j".charCodeAt(0);
+const ERROR = "e".charCodeAt(0);
 const MESSAGE_FIELD = '"message":"';
 
 interface Client {
-  socket: WebSocket;
+  socket: LightWebSocket;
   spec: ClientSpec;
   /** The `send-message` frame up to its message text. */
   framePrefix: string;
 }
 
 const clients: Client[] = [];
-/** Clients waiting for the confirmation of their `join-room`. */
-const joining = new Map<WebSocket, () => void>();
 const timers: ReturnType<typeof setTimeout>[] = [];
 
 let received = 0;
@@ -43,22 +45,28 @@ function now(): number {
   return performance.timeOrigin + performance.now();
 }
 
-function onMessage(this: WebSocket, event: MessageEvent<string>): void {
-  const data = event.data;
-  if (data.startsWith(RECEIVE_MESSAGE)) {
-    if (--untilSample === 0) {
-      untilSample = sampleEvery;
-      sampleLatency(data);
+/**
+ * Counts a client's frames; `joined` is called on its first `join-room`
+ * frame, its own (later joins come after it).
+ */
+function frameCounter(joined: () => void) {
+  let joining = true;
+  return (bytes: Uint8Array, start: number, end: number): void => {
+    const type = bytes[start + TYPE_AT];
+    if (type === RECEIVE_MESSAGE) {
+      if (--untilSample === 0) {
+        untilSample = sampleEvery;
+        sampleLatency(textOf(bytes, start, end));
+      }
+      if (++received === target) reachedTarget?.();
+    } else if (type === JOIN_ROOM) {
+      if (joining) joined();
+      joining = false;
+    } else if (type === ERROR) {
+      errors++;
+      firstError ??= textOf(bytes, start, end);
     }
-    if (++received === target) reachedTarget?.();
-  } else if (data.startsWith(JOIN_ROOM)) {
-    // A joiner's first join-room frame is its own: later joins come after.
-    joining.get(this)?.();
-    joining.delete(this);
-  } else if (data.startsWith(ERROR)) {
-    errors++;
-    firstError ??= data;
-  }
+  };
 }
 
 function sampleLatency(frame: string): void {
@@ -68,8 +76,10 @@ function sampleLatency(frame: string): void {
 }
 
 async function open(url: string, spec: ClientSpec): Promise<void> {
-  const socket = new WebSocket(url);
-  socket.onmessage = onMessage;
+  const joined = Promise.withResolvers<void>();
+  const socket = await LightWebSocket.connect(url, {
+    onText: frameCounter(joined.resolve),
+  });
   clients.push({
     socket,
     spec,
@@ -80,13 +90,7 @@ async function open(url: string, spec: ClientSpec): Promise<void> {
       message: "",
     }).slice(0, -2),
   });
-  const opened = Promise.withResolvers<void>();
-  socket.onopen = () => opened.resolve();
-  socket.onerror = () => opened.reject(new Error(`cannot connect to ${url}`));
-  await opened.promise;
   if (spec.room === undefined) return;
-  const joined = Promise.withResolvers<void>();
-  joining.set(socket, joined.resolve);
   socket.send(
     JSON.stringify({ type: "join-room", room_id: spec.room, from: spec.name }),
   );
@@ -142,12 +146,7 @@ function stopPacing(): void {
 
 async function closeAll(): Promise<void> {
   stopPacing();
-  await Promise.all(clients.map(({ socket }) => {
-    if (socket.readyState === WebSocket.CLOSED) return;
-    const closed = new Promise((resolve) => socket.onclose = resolve);
-    socket.close();
-    return closed;
-  }));
+  await Promise.all(clients.map(({ socket }) => socket.close()));
 }
 
 function snapshot(): WorkerSnapshot {
