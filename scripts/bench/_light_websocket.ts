@@ -247,7 +247,10 @@ function concat(chunks: Uint8Array[]): Uint8Array {
   return all;
 }
 
-function grown(buffer: Uint8Array, filled: number): Uint8Array {
+function grown(
+  buffer: Uint8Array,
+  filled: number,
+): Uint8Array<ArrayBuffer> {
   const larger = new Uint8Array(Math.max(buffer.length * 2, filled * 2));
   larger.set(buffer.subarray(0, filled));
   return larger;
