@@ -3,6 +3,7 @@ import { presenceFrame, receiveMessageFrame } from "./frames.ts";
 import { ChatMetrics } from "./metrics/chat_metrics.ts";
 import { Logger } from "./logger.ts";
 import { LocalRoomBus, type RoomBus } from "./room_bus.ts";
+import type { RoomFanout } from "./room_fanout.ts";
 import { Rooms } from "./rooms.ts";
 import { StoreHealth } from "./store_health.ts";
 import type { MessageDraft, MessagePage, MessageStore } from "./store/store.ts";
@@ -17,6 +18,12 @@ export interface ChatOptions {
    * @default {a LocalRoomBus: this process only}
    */
   bus?: RoomBus | undefined;
+  /**
+   * How a room's frames reach its live members on this instance: the
+   * runtime's own fan-out, such as Bun's publish/subscribe.
+   * @default {SEND_TO_EACH: one send per member}
+   */
+  fanout?: RoomFanout | undefined;
   /**
    * How many recent messages a joiner receives before its `join-room`.
    * @default {50}
@@ -81,7 +88,7 @@ export class Chat {
   /** Where messages are kept. */
   readonly store: MessageStore;
   /** Which connections of this instance are in which room. */
-  readonly rooms: Rooms = new Rooms();
+  readonly rooms: Rooms;
   /** How the rooms' events reach their members, on every instance. */
   readonly bus: RoomBus;
   /** How many recent messages a joiner receives. */
@@ -98,6 +105,7 @@ export class Chat {
   /** Creates a chat over a store. */
   constructor(options: ChatOptions) {
     this.store = options.store;
+    this.rooms = new Rooms(options.fanout);
     this.joinHistory = options.joinHistory ?? 50;
     this.metrics = options.metrics ?? new ChatMetrics();
     this.pageMax = options.pageMax ?? 1000;

@@ -17,6 +17,7 @@ import { DiskWatch } from "./disk_watch.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { Retention, type RetentionOptions } from "./retention.ts";
 import type { RoomBus } from "./room_bus.ts";
+import type { RoomFanout } from "./room_fanout.ts";
 import { StorageQuota } from "./storage_quota.ts";
 import { MemoryStore } from "./store/memory.ts";
 import type { MessageStore } from "./store/store.ts";
@@ -33,6 +34,12 @@ export interface ChatAppOptions extends AdmissionOptions {
    * @default {a LocalRoomBus: this process only}
    */
   bus?: RoomBus | undefined;
+  /**
+   * How a room's frames reach its live members on this instance (the
+   * runtime adapter's choice).
+   * @default {SEND_TO_EACH: one send per member}
+   */
+  fanout?: RoomFanout | undefined;
   /**
    * How many recent messages a joiner receives.
    * @default {50}
@@ -243,6 +250,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   const chat = new Chat({
     store: options.store ?? new MemoryStore(),
     bus: options.bus,
+    fanout: options.fanout,
     joinHistory: options.joinHistory,
     pageMax: options.pageMax,
     pageMaxBytes: options.pageMaxBytes,

@@ -250,10 +250,7 @@ export class Connection {
         "too_many_rooms",
       );
     }
-    const membership = new Membership(
-      frame.from,
-      (text) => this.#outbox.send(text),
-    );
+    const membership = new Membership(frame.from, this.#outbox);
     this.#rooms.set(roomId, membership);
     this.#chat.rooms.add(roomId, membership);
     const stillJoining = () => this.#rooms.get(roomId) === membership;
@@ -290,6 +287,7 @@ export class Connection {
     membership.announced = true;
     this.#announce("join-room", roomId, membership);
     for (const text of held) this.#outbox.send(text);
+    this.#chat.rooms.promote(roomId);
   }
 
   /** `leave-room`: the room and the leaver hear of it. */

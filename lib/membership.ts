@@ -1,3 +1,4 @@
+import type { Outbox } from "./outbox.ts";
 import type { RoomMember } from "./rooms.ts";
 
 /** A frame that reached a joiner while its history was still being sent. */
@@ -8,33 +9,32 @@ interface HeldFrame {
 
 /**
  * One connection's place in one room: the name it joined under, and the
- * filter that gives it each message of the room once, in order.
+ * filter that gives it each message of the room once, in order, until it
+ * goes live (see `Rooms`).
  *
  * A joiner is a member from its first moment, so that no message sent
  * while its history loads can slip past it: until {@linkcode release} the
  * room's frames are held, to be sent after the history without the
- * messages the history already held. From then on, a message whose id it has seen
- * (the history of a store that makes a message readable before it is
- * delivered, say) is dropped.
+ * messages the history already held. From then on, a message whose id it
+ * has seen (the history of a store that makes a message readable before it
+ * is delivered, say) is dropped, until the room has delivered every message
+ * it was sent: then it may go live.
  */
 export class Membership implements RoomMember {
   /** The name this connection joined the room under. */
   readonly name: string;
   /** Whether the room was told of the join (and so must hear the leave). */
   announced = false;
-  readonly #send: (text: string) => void;
+  /** Its connection's way out. */
+  readonly outbox: Outbox;
   #held: HeldFrame[] | undefined = [];
   /** The newest message id this member has been sent. */
   #lastMessageId = 0;
 
-  /**
-   * Creates the membership of a joiner, holding the room's frames.
-   *
-   * @param send sends a frame to the member's connection
-   */
-  constructor(name: string, send: (text: string) => void) {
+  /** Creates the membership of a joiner, holding the room's frames. */
+  constructor(name: string, outbox: Outbox) {
     this.name = name;
-    this.#send = send;
+    this.outbox = outbox;
   }
 
   /** The name in the room's member list, once the room was told. */
@@ -45,7 +45,15 @@ export class Membership implements RoomMember {
   /** Takes a frame of the room: sent now, held, or dropped as seen. */
   deliver(text: string, messageId?: number): void {
     if (this.#held) this.#held.push({ text, messageId });
-    else if (this.#isNew(messageId)) this.#send(text);
+    else if (this.#isNew(messageId)) this.outbox.send(text);
+  }
+
+  /**
+   * Whether it may go live: released, and sent no message newer than the
+   * last one the room delivered.
+   */
+  canGoLive(deliveredId: number): boolean {
+    return this.#held === undefined && this.#lastMessageId <= deliveredId;
   }
 
   /**

@@ -44,7 +44,8 @@ const POLL_MS = 10;
  * backlog is over the limit, then wait for {@linkcode Outbox.drained}.
  */
 export class Outbox {
-  readonly #peer: Peer;
+  /** The connection's socket, as its runtime adapter made it. */
+  readonly peer: Peer;
   readonly #limit: number;
   readonly #graceMs: number;
   readonly #onSlow: () => void;
@@ -57,7 +58,7 @@ export class Outbox {
 
   /** Creates the outbox of a connection to `peer`. */
   constructor(peer: Peer, options: OutboxOptions) {
-    this.#peer = peer;
+    this.peer = peer;
     this.#limit = options.maxBufferedBytes ?? 1024 * 1024;
     this.#graceMs = options.graceMs ?? SLOW_READER_GRACE_MS;
     this.#onSlow = options.onSlow;
@@ -66,9 +67,19 @@ export class Outbox {
   /** Sends one frame, unless the outbox is closed. */
   send(text: string): void {
     if (this.#closed) return;
-    if (!this.#peer.send(text)) this.#slow();
-    else if (
-      this.#poll === undefined && this.#peer.bufferedAmount() > this.#limit
+    if (!this.peer.send(text)) this.#slow();
+    else this.checkBacklog();
+  }
+
+  /**
+   * Looks at the backlog as after a send: one over the limit is watched
+   * from now on. A fan-out that sends past the outbox (Bun's
+   * publish/subscribe) calls it for the sockets it sent to, after a while.
+   */
+  checkBacklog(): void {
+    if (
+      this.#poll === undefined && !this.#closed &&
+      this.peer.bufferedAmount() > this.#limit
     ) {
       this.#poll = this.#schedule();
     }
@@ -81,7 +92,7 @@ export class Outbox {
    * found slow after the grace period.)
    */
   get backlogged(): boolean {
-    return this.#peer.bufferedAmount() > this.#limit;
+    return this.peer.bufferedAmount() > this.#limit;
   }
 
   /**
@@ -90,7 +101,7 @@ export class Outbox {
    */
   drained(): Promise<boolean> {
     if (this.#closed) return Promise.resolve(false);
-    if (this.#peer.bufferedAmount() <= this.#limit / 2) {
+    if (this.peer.bufferedAmount() <= this.#limit / 2) {
       return Promise.resolve(true);
     }
     this.#poll ??= this.#schedule();
@@ -112,7 +123,7 @@ export class Outbox {
 
   #check(): void {
     this.#poll = undefined;
-    const backlog = this.#peer.bufferedAmount();
+    const backlog = this.peer.bufferedAmount();
     const now = performance.now();
     if (backlog <= this.#limit) this.#overSince = undefined;
     else if (

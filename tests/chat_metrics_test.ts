@@ -10,13 +10,19 @@ Deno.test("ChatMetrics.render() writes the Prometheus text format", () => {
   metrics.messagesReceived.inc("websocket", 2);
   metrics.errors.inc("invalid_json");
   metrics.storeWriteSeconds.observe(0.0003);
-  const text = metrics.render({ connections: 4, rooms: 2, members: 5 });
+  const text = metrics.render({
+    connections: 4,
+    rooms: 2,
+    members: 5,
+    catchingUp: 1,
+  });
   for (
     const line of [
       "# TYPE chat_connections_open gauge",
       "chat_connections_open 4",
       "chat_rooms 2",
       "chat_room_members 5",
+      "chat_room_members_catching_up 1",
       'chat_messages_received_total{transport="websocket"} 2',
       'chat_errors_total{reason="invalid_json"} 1',
       "# TYPE chat_store_write_seconds histogram",

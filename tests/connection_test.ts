@@ -90,6 +90,8 @@ Deno.test("Connection join-room holds frames that arrive while history loads", a
       "receive-message:during",
       "receive-message:after",
     ]);
+    // Both went live: the room delivered every message they were sent.
+    assertEquals(chat.rooms.catchingUp, 0);
   });
 
   await t.step("and drops the ones the history already holds", async () => {
@@ -123,9 +125,20 @@ Deno.test("Connection sends a message once when the store makes it readable befo
   // it, and its broadcast comes after the joiner is live.
   const joiner = connect(chat);
   await joiner.join("r", "J");
+  // It was sent a message the room has yet to deliver: not live yet.
+  assertEquals(chat.rooms.catchingUp, 1);
   store.acks[0]!.resolve();
   await posted;
-  assertEquals(summary(joiner.frames), ["receive-message:m", "join-room:J"]);
+  assertEquals(chat.rooms.catchingUp, 0);
+  const later = chat.post({ room_id: "r", from: "S", message: "n" }, "rest");
+  await turn();
+  store.acks[1]!.resolve();
+  await later;
+  assertEquals(summary(joiner.frames), [
+    "receive-message:m",
+    "join-room:J",
+    "receive-message:n",
+  ]);
 });
 
 Deno.test("Connection join-room with since says when the replay is cut", async () => {

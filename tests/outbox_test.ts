@@ -69,6 +69,44 @@ Deno.test("Outbox finds a reader slow soon past the hard limit", async () => {
   assertEquals(slow(), 1);
 });
 
+Deno.test("Outbox.checkBacklog() judges frames sent past the outbox", async (t) => {
+  await t.step("a backlog under the limit is left alone", async () => {
+    const peer = fakePeer();
+    const { outbox, slow } = outboxOf(peer, 10_000);
+    peer.backlog = 900;
+    outbox.checkBacklog();
+    await wait(30);
+    assertEquals(slow(), 0);
+    outbox.close();
+  });
+
+  await t.step("one past the hard limit is slow soon", async () => {
+    const peer = fakePeer();
+    const { outbox, slow } = outboxOf(peer, 10_000);
+    // Published by the runtime's fan-out: the outbox sent none of it.
+    peer.backlog = 1000 * HARD_LIMIT_FACTOR + 1;
+    outbox.checkBacklog();
+    assertEquals(slow(), 0, "not in the turn of the check");
+    await wait(30);
+    assertEquals(slow(), 1);
+  });
+
+  await t.step(
+    "one over the limit is slow after the grace period",
+    async () => {
+      const peer = fakePeer();
+      const { outbox, slow } = outboxOf(peer);
+      peer.backlog = 1500;
+      outbox.checkBacklog();
+      outbox.checkBacklog();
+      await wait(50);
+      assertEquals(slow(), 0, "not before the grace period");
+      await wait(120);
+      assertEquals(slow(), 1);
+    },
+  );
+});
+
 Deno.test("Outbox finds a reader slow when the runtime drops a frame", () => {
   const peer = fakePeer();
   peer.dropsOver = 10;

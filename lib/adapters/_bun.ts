@@ -33,6 +33,11 @@ export interface BunServer {
   readonly port: number;
   /** Upgrades a request to a WebSocket; `false` if it is not a valid one. */
   upgrade(request: Request, options: { data: unknown }): boolean;
+  /**
+   * Hands a text frame to every socket subscribed to `topic`, in native
+   * code; the bytes sent to each, or 0 when none is subscribed.
+   */
+  publish(topic: string, text: string): number;
   /** The client's address, or `null` for a closed connection. */
   requestIP(request: Request): { address: string } | null;
   /** Stops listening; `true` also closes the connections still open. */
@@ -65,6 +70,10 @@ export interface ServerWebSocket<T> {
   /** Returns -1 when queued behind backpressure, 0 when dropped. */
   send(text: string): number;
   getBufferedAmount(): number;
+  /** From now on the socket gets what is published to `topic`. */
+  subscribe(topic: string): void;
+  /** From now on the socket no longer gets what is published to `topic`. */
+  unsubscribe(topic: string): void;
   ping(): void;
   close(code: number, reason: string): void;
   /** Ends the connection at once, without a closing handshake. */

@@ -3,6 +3,7 @@ import { resolveClientIp } from "../client_ip.ts";
 import { jsonResponse } from "../http/json_response.ts";
 import type { ChatApp } from "../chat_app.ts";
 import { bunGlobal, type BunServer } from "./_bun.ts";
+import { BunFanout } from "./bun_fanout.ts";
 import { bunChatSockets } from "./bun_websocket.ts";
 import {
   type ChatServer,
@@ -18,7 +19,9 @@ import {
 export function serveChatOnBun(options: ServeChatOptions = {}): ChatServer {
   const bun = bunGlobal();
   if (!bun) throw new TypeError("serveChatOnBun() runs only on Bun");
-  const app = createChatApp(options);
+  // A room is a topic of the server's native publish/subscribe.
+  const fanout = new BunFanout((topic, text) => server.publish(topic, text));
+  const app = createChatApp({ ...options, fanout });
   const sockets = bunChatSockets(app);
   const server = bun.serve({
     hostname: options.hostname ?? "0.0.0.0",
@@ -50,6 +53,7 @@ export function serveChatOnBun(options: ServeChatOptions = {}): ChatServer {
       closeSockets: (code, reason) => sockets.closeAll(code, reason),
       async stopListening() {
         sockets.stop();
+        fanout.stop();
         await server.stop(true);
       },
     });

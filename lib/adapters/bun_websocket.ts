@@ -5,6 +5,7 @@ import type { BunWebSocketHandler, ServerWebSocket } from "./_bun.ts";
 import { HARD_LIMIT_FACTOR } from "../outbox.ts";
 import { IDLE_TIMEOUT_REASON, KeepAlive } from "./keep_alive.ts";
 import { OpenSockets } from "./open_sockets.ts";
+import { BunPeer } from "./bun_peer.ts";
 
 /** What the Bun adapter keeps with each socket. */
 export interface SocketData {
@@ -38,11 +39,9 @@ export interface BunChatSockets {
  * share (`lib/outbox.ts`).
  * Pings and the idle timeout follow Deno's rule ({@linkcode KeepAlive}).
  *
- * Room broadcasts are sent socket by socket, not with Bun's native
- * publish/subscribe: a joiner must get the frames sent while its history
- * loads after that history (lib/session.ts holds them), a slow client must
- * be found on the send that overfills its buffer, and `server.publish()`
- * reports neither which socket overflowed nor lets one member wait.
+ * Room frames reach live members through Bun's native publish/subscribe
+ * (`BunFanout`, which the server gives the app); a joiner gets
+ * its history and what it missed sent to it alone first (see `Rooms`).
  */
 export function bunChatSockets(app: ChatApp): BunChatSockets {
   const { largestFrameBytes, maxBufferedBytes, idleTimeoutSeconds } =
@@ -60,7 +59,8 @@ export function bunChatSockets(app: ChatApp): BunChatSockets {
   const handler: BunWebSocketHandler<SocketData> = {
     maxPayloadLength: largestFrameBytes,
     // Twice what the core lets a reader hold, so that Bun drops a frame
-    // (which the core then counts as slow) only past the core's own rule.
+    // only past the core's own rule: a dropped send the core counts as
+    // slow; a dropped publish it cannot see (see the README).
     backpressureLimit: 2 * maxBufferedBytes * HARD_LIMIT_FACTOR,
     closeOnBackpressureLimit: false,
     idleTimeout: 0,
@@ -68,13 +68,7 @@ export function bunChatSockets(app: ChatApp): BunChatSockets {
     open(ws) {
       sockets.add(ws);
       keepAlive.add(ws);
-      const isOpen = () => ws.readyState === 1;
-      ws.data.connection = app.connect({
-        // 0: Bun dropped it, having more than backpressureLimit waiting.
-        send: (text) => !isOpen() || ws.send(text) !== 0,
-        bufferedAmount: () => ws.getBufferedAmount(),
-        close: (code, reason) => void (isOpen() && ws.close(code, reason)),
-      }, ws.data.clientIp);
+      ws.data.connection = app.connect(new BunPeer(ws), ws.data.clientIp);
     },
     message(ws, message) {
       keepAlive.heard(ws);

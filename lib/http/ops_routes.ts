@@ -75,6 +75,7 @@ export function opsRoutes(state: OpsState): Route[] {
                 connections: state.openConnections(),
                 rooms: chat.rooms.size,
                 members: chat.rooms.memberships,
+                catchingUp: chat.rooms.catchingUp,
               }),
               {
                 headers: {

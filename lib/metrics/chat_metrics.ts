@@ -52,6 +52,8 @@ export interface LiveCounts {
   rooms: number;
   /** Room memberships across all rooms. */
   members: number;
+  /** Memberships not yet reached by their room's fan-out. */
+  catchingUp: number;
 }
 
 /**
@@ -133,6 +135,11 @@ export class ChatMetrics {
         "chat_room_members",
         "Room memberships across all rooms.",
         () => live.members,
+      ),
+      new Gauge(
+        "chat_room_members_catching_up",
+        "Room memberships that get their room's frames one by one, not yet through the fan-out: joiners whose history is being sent, or who wait for the room to deliver the newest message they were sent.",
+        () => live.catchingUp,
       ),
       this.connectionsOpened,
       this.connectionsClosed,
