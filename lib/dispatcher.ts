@@ -1,4 +1,4 @@
-import { ClientFrame, validate } from "./contract.ts";
+import { type ClientFrame, validateClientFrame } from "./contract.ts";
 import { errorFrame } from "./frames.ts";
 import { parseJson } from "./parse_json.ts";
 import { ProtocolError } from "./protocol_error.ts";
@@ -221,7 +221,7 @@ function parseFrame(data: unknown, maxFrameBytes: number): ParsedFrame {
       },
     };
   }
-  const result = validate(ClientFrame, json.value);
+  const result = validateClientFrame(json.value);
   if (!result.ok) {
     return { refusal: { error: result.error, reason: "invalid_frame" } };
   }

@@ -100,6 +100,20 @@ const VISIBLE =
 /** A run of combining marks (variation selectors are marks too). */
 const MARK_RUN = new RegExp(`\\p{M}{${MAX_MARK_RUN + 1}}`, "u");
 
+/** Printable ASCII, spaces included, and nothing else. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+/** A printable ASCII character that is not a space. */
+const VISIBLE_ASCII = /[\x21-\x7e]/;
+
+/**
+ * Whether `text` is printable ASCII with a character that is not a space:
+ * such a text passes every rule of both kinds and is its own NFC, so the
+ * checks that need Unicode's tables skip it. Most text is of this kind.
+ */
+function isPlainAscii(text: string): boolean {
+  return PRINTABLE_ASCII.test(text) && VISIBLE_ASCII.test(text);
+}
+
 /** The number of Unicode code points of `text`, up to `limit` + 1. */
 export function characterCount(text: string, limit = Infinity): number {
   // A code point is one or two UTF-16 units: most texts need no counting.
@@ -197,13 +211,31 @@ export function textField(
       () => `${name} must be at most ${max} characters`,
       { maxLength: max },
     ),
-    v.regex(RULES[kind].pattern, problem),
     documentedCheck(
-      (text) => problemOf(name, kind, text) === undefined,
+      (text) => isPlainAscii(text) || RULES[kind].pattern.test(text),
+      problem,
+      { pattern: RULES[kind].pattern.source },
+    ),
+    documentedCheck(
+      (text) => isPlainAscii(text) || problemOf(name, kind, text) === undefined,
       problem,
       {},
     ),
-    v.normalize("NFC"),
+    toNfc(),
     v.description(description(kind, max)),
   );
+}
+
+/** `v.normalize("NFC")`, which plain ASCII, its own NFC, skips. */
+function toNfc(): v.NormalizeAction<"NFC"> {
+  const normalize = v.normalize("NFC");
+  return {
+    ...normalize,
+    "~run"(dataset) {
+      if (!isPlainAscii(dataset.value)) {
+        dataset.value = dataset.value.normalize("NFC");
+      }
+      return dataset;
+    },
+  };
 }
