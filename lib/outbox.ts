@@ -27,6 +27,9 @@ export const SLOW_READER_GRACE_MS = 3000;
  */
 export const HARD_LIMIT_FACTOR = 4;
 
+/** The largest header of a frame the server sends. */
+const MAX_FRAME_HEADER_BYTES = 10;
+
 /** How often a backlog over half the limit is looked at again. */
 const POLL_MS = 10;
 
@@ -55,6 +58,15 @@ export class Outbox {
   #poll: ReturnType<typeof setTimeout> | undefined;
   #waiters: ((drained: boolean) => void)[] = [];
   #closed = false;
+  /**
+   * The most bytes that can be waiting, as far as this outbox knows: the
+   * backlog when it was last read, plus a bound of what was sent since (3
+   * bytes of UTF-8 per UTF-16 unit, and a frame header). A send reads the
+   * backlog (an op call on Deno) only once this passes the limit. Frames a
+   * fan-out sends past the outbox are counted when it calls
+   * {@linkcode checkBacklog}.
+   */
+  #mostBuffered = 0;
 
   /** Creates the outbox of a connection to `peer`. */
   constructor(peer: Peer, options: OutboxOptions) {
@@ -67,8 +79,12 @@ export class Outbox {
   /** Sends one frame, unless the outbox is closed. */
   send(text: string): void {
     if (this.#closed) return;
-    if (!this.peer.send(text)) this.#slow();
-    else this.checkBacklog();
+    if (!this.peer.send(text)) {
+      this.#slow();
+      return;
+    }
+    this.#mostBuffered += 3 * text.length + MAX_FRAME_HEADER_BYTES;
+    if (this.#mostBuffered > this.#limit) this.checkBacklog();
   }
 
   /**
@@ -77,12 +93,9 @@ export class Outbox {
    * publish/subscribe) calls it for the sockets it sent to, after a while.
    */
   checkBacklog(): void {
-    if (
-      this.#poll === undefined && !this.#closed &&
-      this.peer.bufferedAmount() > this.#limit
-    ) {
-      this.#poll = this.#schedule();
-    }
+    if (this.#poll !== undefined || this.#closed) return;
+    this.#mostBuffered = this.peer.bufferedAmount();
+    if (this.#mostBuffered > this.#limit) this.#poll = this.#schedule();
   }
 
   /**
@@ -124,6 +137,7 @@ export class Outbox {
   #check(): void {
     this.#poll = undefined;
     const backlog = this.peer.bufferedAmount();
+    this.#mostBuffered = backlog;
     const now = performance.now();
     if (backlog <= this.#limit) this.#overSince = undefined;
     else if (

@@ -69,6 +69,30 @@ Deno.test("Outbox finds a reader slow soon past the hard limit", async () => {
   assertEquals(slow(), 1);
 });
 
+Deno.test("Outbox reads the backlog only once what it sent could pass the limit", async () => {
+  const peer = fakePeer();
+  let reads = 0;
+  const { outbox, slow } = outboxOf({
+    ...peer,
+    send: peer.send,
+    bufferedAmount: () => (reads++, peer.backlog),
+  });
+  // 10 frames of 30 characters: at most 1000 bytes with their headers.
+  for (let i = 0; i < 10; i++) outbox.send("x".repeat(30));
+  assertEquals(reads, 0);
+  outbox.send("x".repeat(30));
+  assertEquals(reads, 1);
+  // Read 330 bytes: 6 more frames fit under the limit, the 7th may not.
+  for (let i = 0; i < 6; i++) outbox.send("x".repeat(30));
+  assertEquals(reads, 1);
+  peer.backlog = 2000;
+  outbox.send("x".repeat(30));
+  assertEquals(reads, 2);
+  await wait(30);
+  assertEquals(slow(), 0, "over the limit: watched, not yet slow");
+  outbox.close();
+});
+
 Deno.test("Outbox.checkBacklog() judges frames sent past the outbox", async (t) => {
   await t.step("a backlog under the limit is left alone", async () => {
     const peer = fakePeer();
