@@ -62,10 +62,20 @@ interface Refusal {
   reason: string;
 }
 
-/** How a frame started: its handler runs, or it was refused. */
-type Start = { running: Promise<unknown> } | { refusal: Refusal };
+/** One frame, from its arrival until it has taken effect. */
+interface Entry {
+  parsed: ParsedFrame;
+  /** A `send-message`, which may start while the frames before it run. */
+  pipelined: boolean;
+  /** Waiting for the frames before it to be done, to be answered. */
+  refusal: Refusal | undefined;
+  /** Started, and no later frame may start before it is done. */
+  blocking: boolean;
+  /** Settles the promise that `dispatch()` returned for it. */
+  finish: () => void;
+}
 
-const settled: Promise<unknown> = Promise.resolve();
+const settled: Promise<void> = Promise.resolve();
 
 /**
  * Creates the function that takes every incoming frame of one connection:
@@ -87,88 +97,200 @@ export function createDispatcher(
   handlers: FrameHandlers,
   options: DispatcherOptions,
 ): (data: unknown) => Promise<void> {
-  const maxFrameBytes = options.maxFrameBytes ?? 65536;
-  const { isOpen, spend, admit, reply, close } = options;
-  const onRefuse = options.onRefuse ?? (() => {});
-  const onUnexpectedError = options.onUnexpectedError ?? console.error;
+  const frames = new FrameQueue(handlers, options);
+  return (data) => frames.dispatch(data);
+}
 
-  /** Settles once every frame so far has taken effect. */
-  let allDone = settled;
-  /** Settles once every frame so far has started (or been answered). */
-  let allStarted = settled;
+/**
+ * The frames of one connection that have not yet taken effect, in the
+ * order they came, and the rule that starts each in its turn. It counts
+ * instead of chaining promises: a frame costs one promise of its own.
+ */
+class FrameQueue {
+  readonly #handlers: FrameHandlers;
+  readonly #options: DispatcherOptions;
+  readonly #maxFrameBytes: number;
+  /** Every frame not yet done, oldest first; the first ones have started. */
+  readonly #entries: Entry[] = [];
+  /** How many of them have started. */
+  #started = 0;
+  /** How many of those no `send-message` may start beside. */
+  #blocking = 0;
+  /** A frame's admission is being decided: no later frame starts. */
+  #admitting = false;
+  #pumping = false;
+  #pumpAgain = false;
 
-  return function dispatch(data: unknown): Promise<void> {
-    if (!isOpen()) return settled as Promise<void>;
+  constructor(handlers: FrameHandlers, options: DispatcherOptions) {
+    this.#handlers = handlers;
+    this.#options = options;
+    this.#maxFrameBytes = options.maxFrameBytes ?? 65536;
+  }
+
+  dispatch(data: unknown): Promise<void> {
+    if (!this.#options.isOpen()) return settled;
     let parsed: ParsedFrame;
     try {
-      spend?.();
-      parsed = parseFrame(data, maxFrameBytes);
+      this.#options.spend?.();
+      parsed = parseFrame(data, this.#maxFrameBytes);
     } catch (error) {
-      parsed = { refusal: refusalFor(error, "frame") };
+      parsed = { refusal: this.#refusalFor(error, "frame") };
     }
-    const pipelined = "frame" in parsed &&
-      parsed.frame.type === "send-message";
-    const before = allDone;
-    const started = (pipelined ? allStarted : before).then(() => start(parsed));
-    const done = started.then(async (start) => {
-      if (!start) return;
-      let refusal = "refusal" in start ? start.refusal : undefined;
-      if ("running" in start) {
-        try {
-          await start.running;
-        } catch (error) {
-          refusal = refusalFor(error, frameType(parsed));
-        }
-      }
-      if (!refusal) return;
-      await before;
-      if (isOpen()) answer(refusal);
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#entries.push({
+      parsed,
+      pipelined: "frame" in parsed && parsed.frame.type === "send-message",
+      refusal: undefined,
+      blocking: false,
+      finish: resolve,
     });
-    allStarted = pipelined
-      ? started.then((start) => start && "refusal" in start ? done : undefined)
-      : done;
-    allDone = pipelined ? Promise.all([before, done]) : done;
-    return done;
-  };
+    this.#pump();
+    return promise;
+  }
 
-  /** Admits a frame and starts its handler; `undefined` once closed. */
-  async function start(
-    parsed: ParsedFrame,
-  ): Promise<Start | undefined> {
-    if (!isOpen()) return undefined;
-    if ("refusal" in parsed) return parsed;
-    const { frame } = parsed;
+  /** Does what may be done now, until nothing may. */
+  #pump(): void {
+    // A step can lead back here (an answer that closes the connection).
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
     try {
-      const admission = admit?.(frame);
-      if (admission) await admission;
-      if (!isOpen()) return undefined;
-      const handler = handlers[frame.type] as (frame: ClientFrame) => unknown;
-      return { running: Promise.resolve(handler(frame)) };
-    } catch (error) {
-      return { refusal: refusalFor(error, frameType(parsed)) };
+      while (this.#step() || this.#pumpAgain) this.#pumpAgain = false;
+    } finally {
+      this.#pumping = false;
     }
   }
 
-  function answer(refusal: Refusal): void {
-    onRefuse(refusal.reason);
+  /**
+   * Answers the oldest frame, once refused (every frame before it is
+   * done), or starts the next frame, once its turn has come.
+   *
+   * @returns whether it did either
+   */
+  #step(): boolean {
+    const oldest = this.#entries[0];
+    if (oldest?.refusal) {
+      if (this.#options.isOpen()) this.#answer(oldest.refusal);
+      this.#done(oldest);
+      return true;
+    }
+    const next = this.#entries[this.#started];
+    if (!next || this.#admitting) return false;
+    // A frame waits for every frame before it to be done; a send-message
+    // only for them to have started, if none of them blocks.
+    if (this.#started > 0 && !(next.pipelined && this.#blocking === 0)) {
+      return false;
+    }
+    this.#started++;
+    this.#start(next);
+    return true;
+  }
+
+  /** Admits a frame and starts its handler, or refuses it. */
+  #start(entry: Entry): void {
+    const { parsed } = entry;
+    if (!entry.pipelined) this.#block(entry);
+    if (!this.#options.isOpen()) return this.#done(entry);
+    if ("refusal" in parsed) {
+      entry.refusal = parsed.refusal;
+      return;
+    }
+    let admission;
+    try {
+      admission = this.#options.admit?.(parsed.frame);
+    } catch (error) {
+      return this.#refuse(entry, error, true);
+    }
+    if (!admission) return this.#run(entry, parsed.frame);
+    this.#admitting = true;
+    admission.then(
+      () => {
+        this.#admitting = false;
+        this.#run(entry, parsed.frame);
+        this.#pump();
+      },
+      (error) => {
+        this.#admitting = false;
+        this.#refuse(entry, error, true);
+        this.#pump();
+      },
+    );
+  }
+
+  #run(entry: Entry, frame: ClientFrame): void {
+    if (!this.#options.isOpen()) return this.#done(entry);
+    const handler = this.#handlers[frame.type] as (
+      frame: ClientFrame,
+    ) => unknown;
+    let running;
+    try {
+      running = handler(frame);
+    } catch (error) {
+      return this.#refuse(entry, error, true);
+    }
+    if (!isPromiseLike(running)) return this.#done(entry);
+    running.then(
+      () => {
+        this.#done(entry);
+        this.#pump();
+      },
+      (error) => {
+        this.#refuse(entry, error, false);
+        this.#pump();
+      },
+    );
+  }
+
+  /**
+   * To be answered once every frame before it is done; refused as it
+   * started, no later frame starts before the answer.
+   */
+  #refuse(entry: Entry, error: unknown, asItStarted: boolean): void {
+    entry.refusal = this.#refusalFor(error, frameType(entry.parsed));
+    if (asItStarted) this.#block(entry);
+  }
+
+  #block(entry: Entry): void {
+    if (entry.blocking) return;
+    entry.blocking = true;
+    this.#blocking++;
+  }
+
+  /** The frame has taken effect; the frames before it may not have. */
+  #done(entry: Entry): void {
+    this.#entries.splice(this.#entries.indexOf(entry), 1);
+    this.#started--;
+    if (entry.blocking) this.#blocking--;
+    entry.finish();
+  }
+
+  #answer(refusal: Refusal): void {
+    this.#options.onRefuse?.(refusal.reason);
     // Not a client of this protocol: close, as a runtime that refuses
     // oversized frames before reading them does.
     if (refusal.reason === "frame_far_too_large") {
-      close(1009, FAR_TOO_LARGE_REASON);
-    } else reply(errorFrame(refusal.error));
+      this.#options.close(1009, FAR_TOO_LARGE_REASON);
+    } else this.#options.reply(errorFrame(refusal.error));
   }
 
   /** The refusal a handler's error becomes; a bug is logged, not shown. */
-  function refusalFor(error: unknown, frameType: string): Refusal {
+  #refusalFor(error: unknown, frameType: string): Refusal {
     if (error instanceof ProtocolError) {
       return { error: error.message, reason: error.reason };
     }
-    onUnexpectedError(error, frameType);
+    (this.#options.onUnexpectedError ?? console.error)(error, frameType);
     return {
       error: `The server failed to handle "${frameType}"; try again`,
       reason: "internal",
     };
   }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then ===
+    "function";
 }
 
 type ParsedFrame = { frame: ClientFrame } | { refusal: Refusal };
