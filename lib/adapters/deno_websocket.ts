@@ -1,4 +1,6 @@
 import type { ChatApp } from "../chat_app.ts";
+import type { CloseInfo, Connection } from "../connection.ts";
+import type { Peer } from "../peer.ts";
 import { jsonResponse } from "../http/json_response.ts";
 import type { RequestEvent } from "./_deno_http.ts";
 import type { OpenSockets } from "./open_sockets.ts";
@@ -45,35 +47,83 @@ export async function answerUpgrade(
     return false;
   }
   const { socket, response } = upgrade;
-
-  const isOpen = () => socket.readyState === WebSocket.OPEN;
-  const connection = app.connect({
-    send(text) {
-      if (isOpen()) socket.send(text);
-      return true;
-    },
-    bufferedAmount: () => socket.bufferedAmount,
-    // Closed in a task of its own: Deno 2.9 drops the connection without
-    // its close frame (the client sees 1006) when close() is called while
-    // it is still handing over frames that arrived together.
-    close: (code, reason) =>
-      void setTimeout(() => isOpen() && socket.close(code, reason), 0),
-  }, clientIp);
-
-  socket.addEventListener("open", () => sockets.add(socket));
-  socket.addEventListener("message", (event) => connection.receive(event.data));
-  socket.addEventListener("close", (event) => {
-    sockets.delete(socket);
-    // Deno reports 0 for a connection that ended without a close frame.
-    connection.close({ code: event.code || 1006, reason: event.reason });
-    onClosed();
-  });
+  const peer = new DenoPeer(socket, sockets, onClosed);
+  peer.connect(app, clientIp);
   try {
     await event.respondWith(response);
   } catch {
     // The peer left during the handshake: the socket never opens.
-    connection.close({ code: 1006, reason: "" });
-    onClosed();
+    peer.ended({ code: 1006, reason: "" });
   }
   return true;
+}
+
+/**
+ * One of Deno's WebSockets as the chat drives it: the peer its connection
+ * sends through, and the listener of its events. One object per socket,
+ * rather than a closure per event and per call, since thousands may be
+ * open and idle.
+ */
+class DenoPeer implements Peer, EventListenerObject {
+  readonly #socket: WebSocket;
+  readonly #sockets: OpenSockets<WebSocket>;
+  readonly #onClosed: () => void;
+  #connection: Connection | undefined;
+
+  constructor(
+    socket: WebSocket,
+    sockets: OpenSockets<WebSocket>,
+    onClosed: () => void,
+  ) {
+    this.#socket = socket;
+    this.#sockets = sockets;
+    this.#onClosed = onClosed;
+  }
+
+  /** Hands the socket to a new connection of the chat, and listens. */
+  connect(app: ChatApp, clientIp: string): void {
+    this.#connection = app.connect(this, clientIp);
+    for (const type of ["open", "message", "close"]) {
+      this.#socket.addEventListener(type, this);
+    }
+  }
+
+  send(text: string): boolean {
+    if (this.#socket.readyState === WebSocket.OPEN) this.#socket.send(text);
+    return true;
+  }
+
+  bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  close(code: number, reason: string): void {
+    // Closed in a task of its own: Deno 2.9 drops the connection without
+    // its close frame (the client sees 1006) when close() is called while
+    // it is still handing over frames that arrived together.
+    setTimeout(() => {
+      if (this.#socket.readyState === WebSocket.OPEN) {
+        this.#socket.close(code, reason);
+      }
+    }, 0);
+  }
+
+  /** The socket's events. */
+  handleEvent(event: Event): void {
+    if (event.type === "message") {
+      void this.#connection?.receive((event as MessageEvent).data);
+    } else if (event.type === "open") this.#sockets.add(this.#socket);
+    else if (event.type === "close") {
+      this.#sockets.delete(this.#socket);
+      // Deno reports 0 for a connection that ended without a close frame.
+      const { code, reason } = event as CloseEvent;
+      this.ended({ code: code || 1006, reason });
+    }
+  }
+
+  /** The socket has ended, or will never open. */
+  ended(info: CloseInfo): void {
+    this.#connection?.close(info);
+    this.#onClosed();
+  }
 }
