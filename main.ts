@@ -21,6 +21,10 @@
  * @module
  */
 import process from "node:process";
+import type {
+  ChatServer,
+  ServeChatOptions,
+} from "./lib/adapters/chat_server.ts";
 import { serveChat } from "./lib/adapters/serve_chat.ts";
 import {
   type Config,
@@ -28,6 +32,7 @@ import {
   helpText,
   parseConfig,
 } from "./lib/config.ts";
+import { listenErrorMessage } from "./lib/listen_error.ts";
 import { Logger } from "./lib/logger.ts";
 import { serverOptions } from "./lib/server_options.ts";
 import { MemoryStore } from "./lib/store/memory.ts";
@@ -60,7 +65,7 @@ function startFromCommandLine(): void {
     format: config["log-format"],
   });
   const { store, where } = openStore(config);
-  const server = serveChat({
+  const server = serveOrExit({
     ...serverOptions(config),
     store,
     logger,
@@ -94,6 +99,24 @@ function startFromCommandLine(): void {
   }
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => stop(signal));
+  }
+}
+
+/**
+ * Starts the server; a port in use or a host it cannot listen on ends the
+ * process with one line that names it, not a stack trace.
+ */
+function serveOrExit(options: ServeChatOptions): ChatServer {
+  try {
+    return serveChat(options);
+  } catch (error) {
+    const message = listenErrorMessage(error, {
+      hostname: options.hostname ?? "0.0.0.0",
+      port: options.port ?? 3000,
+    });
+    if (message === undefined) throw error;
+    console.error(`error: ${message}`);
+    process.exit(1);
   }
 }
 

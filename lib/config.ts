@@ -17,6 +17,8 @@ import {
 interface OptionSpec<T> {
   env: string;
   default: T;
+  /** How `--help` shows the default, when its value does not say it. */
+  defaultText?: string;
   help: string;
   parse(text: string, flag: string): T;
 }
@@ -176,6 +178,7 @@ const OPTIONS = {
   "allowed-origins": {
     env: "CHAT_ALLOWED_ORIGINS",
     default: [] as string[],
+    defaultText: "(any)",
     help: "comma-separated origins whose pages may open a WebSocket\n" +
       "(empty: any origin)",
     parse: list,
@@ -225,7 +228,7 @@ export function parseConfig(
   let parsed;
   try {
     parsed = parseArgs({
-      args,
+      args: joinDashedValues(args),
       strict: true,
       options: {
         help: { type: "boolean", short: "h" },
@@ -235,7 +238,7 @@ export function parseConfig(
       },
     });
   } catch (error) {
-    throw new ConfigError(`${(error as Error).message} (see --help)`);
+    throw new ConfigError(`${usageProblem(error as Error)} (see --help)`);
   }
   if (parsed.values.help) return { help: true };
 
@@ -251,12 +254,42 @@ export function parseConfig(
   return { help: false, config: config as Config };
 }
 
+/**
+ * `--port -1` as `--port=-1`, so that a negative number is read as the
+ * value it is meant to be (and refused in words) rather than taken for a
+ * flag, which `parseArgs()` reports as an "ambiguous" argument.
+ */
+function joinDashedValues(args: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if (/^--[a-z-]+$/.test(arg) && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
+/** A `parseArgs()` error in one line: which flag, and what is wrong. */
+function usageProblem(error: Error): string {
+  const flag = /'(?:-\w, )?(-[^' ]+)/.exec(error.message)?.[1];
+  const code = (error as { code?: string }).code;
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && flag) {
+    return error.message.includes("does not take an argument")
+      ? `${flag} takes no value`
+      : `${flag} needs a value: ${flag} VALUE`;
+  }
+  return error.message;
+}
+
 /** The `--help` text: usage and every option with its variable and default. */
 export function helpText(): string {
   const indent = "\n      ";
   const rows = Object.entries(OPTIONS).map(([name, spec]) =>
     `  --${name} <value>${indent}${spec.help.replaceAll("\n", indent)}` +
-    `${indent}env ${spec.env}, default ${formatDefault(spec.default)}`
+    `${indent}env ${spec.env}, default ${formatDefault(spec)}`
   );
   return [
     "Real-time chat server: REST and WebSocket on one port.",
@@ -271,7 +304,9 @@ export function helpText(): string {
   ].join("\n");
 }
 
-function formatDefault(value: unknown): string {
-  if (Array.isArray(value)) return value.length ? value.join(",") : "(none)";
+function formatDefault(spec: OptionSpec<unknown>): string {
+  const value = spec.default;
+  if (spec.defaultText !== undefined) return spec.defaultText;
+  if (Array.isArray(value)) return value.join(",");
   return value === null ? "off" : String(value);
 }
