@@ -9,7 +9,7 @@ import {
   deepStrictEqual as assertEquals,
   ok as assert,
 } from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page } from "npm:playwright-core@1.65.1";
 import type { ChatServer } from "../lib/adapters/chat_server.ts";
 import { serveChat } from "../lib/adapters/serve_chat.ts";
 import { MemoryStore } from "../lib/store/memory.ts";
