@@ -11,10 +11,15 @@
  * answered the one before it, so the client also works in a pipe:
  * `printf 'Hello\n' | deno task client --room general --name bot`.
  *
+ * Whatever the server or other people send is printed with its control
+ * characters escaped (`\x1b`, `\n`, `\u202e`...), so a message cannot
+ * clear the screen, retitle the window or forge lines.
+ *
  * @module
  */
 import { parseArgs } from "node:util";
-import type { ServerFrame } from "../lib/contract.ts";
+import { JoinRoomFrame, type ServerFrame, validate } from "../lib/contract.ts";
+import { escapeControls } from "../lib/escape_controls.ts";
 
 const HELP = `Usage: deno task client --room ROOM --name NAME [--url URL]
 
@@ -59,12 +64,44 @@ function parseOptions(args: string[]) {
   const { room, name, url } = values;
   if (!room?.trim()) throw new UsageError("--room ROOM is required");
   if (!name?.trim()) throw new UsageError("--name NAME is required");
+  // The server's own rules, checked before connecting.
+  const join = validate(JoinRoomFrame, {
+    type: "join-room",
+    room_id: room,
+    from: name,
+  });
+  if (!join.ok) {
+    throw new UsageError(
+      join.error.replace(/^room_id /, "--room ").replace(/^from /, "--name "),
+    );
+  }
   if (!/^wss?:\/\/[^/]/.test(url)) {
     throw new UsageError(
       `--url must be a WebSocket address such as ws://localhost:3000, not "${url}"`,
     );
   }
   return { room, name, url };
+}
+
+/** Prints a line, its control characters made visible. */
+function print(line: string): void {
+  console.log(escapeControls(line));
+}
+
+/** Why a WebSocket did not open, from Deno's error message. */
+function connectProblem(url: string, message: string): string {
+  const reason = message.replace(/^.*failed to connect to WebSocket: /, "");
+  if (/dns error|lookup/i.test(reason)) {
+    return `the host "${new URL(url).hostname}" was not found: check --url`;
+  }
+  if (/tcp connect error|connection refused/i.test(reason)) {
+    return "is the server running?";
+  }
+  const status = /Invalid status code: (\d+)/.exec(reason)?.[1];
+  if (status) {
+    return `it answered HTTP ${status}, not a WebSocket: is it the chat server?`;
+  }
+  return reason || "is the server running?";
 }
 
 /** Prints one frame from the server as a line of text. */
@@ -110,15 +147,17 @@ async function run(options: { room: string; name: string; url: string }) {
   } | undefined;
 
   socket.addEventListener("open", () => opened.resolve());
-  socket.addEventListener("error", () => {
-    opened.reject(
-      new Error(`Could not connect to ${options.url}: is the server running?`),
+  socket.addEventListener("error", (event) => {
+    const problem = connectProblem(
+      options.url,
+      (event as ErrorEvent).message ?? "",
     );
+    opened.reject(new Error(`Could not connect to ${options.url}: ${problem}`));
   });
   socket.addEventListener("close", (event) => closed.resolve(event));
   socket.addEventListener("message", (event) => {
     const frame = JSON.parse(event.data) as ServerFrame;
-    console.log(describe(frame));
+    print(describe(frame));
     if (answer && (frame.type === "error" || answer.matches(frame))) {
       answer.resolve(frame);
       answer = undefined;
@@ -140,17 +179,20 @@ async function run(options: { room: string; name: string; url: string }) {
     const lost = closed.promise.then(() => undefined);
     const result = await Promise.race([promise, timeout, lost]);
     clearTimeout(timer);
-    if (!result) console.log("! the server did not answer");
+    if (!result) print("! the server did not answer");
     return result;
   }
 
   const joined: string[] = [];
-  async function join(room: string) {
+  /** Joins a room; resolves to whether the server confirmed it. */
+  async function join(room: string): Promise<boolean> {
     const reply = await request(
       { type: "join-room", room_id: room, from: name },
       (f) => f.type === "join-room" && f.room_id === room && f.from === name,
     );
-    if (reply?.type === "join-room") joined.push(room);
+    if (reply?.type !== "join-room") return false;
+    joined.push(room);
+    return true;
   }
 
   async function leave(room: string) {
@@ -163,9 +205,7 @@ async function run(options: { room: string; name: string; url: string }) {
 
   async function say(message: string) {
     const room = joined.at(-1);
-    if (room === undefined) {
-      return console.log("! join a room first: /join ROOM");
-    }
+    if (room === undefined) return print("! join a room first: /join ROOM");
     await request(
       { type: "send-message", room_id: room, from: name, message },
       (f) =>
@@ -178,9 +218,9 @@ async function run(options: { room: string; name: string; url: string }) {
     const url = new URL("/rooms", options.url.replace(/^ws/, "http"));
     try {
       const { rooms } = await (await fetch(url)).json();
-      console.log(rooms.length ? `rooms: ${rooms.join(", ")}` : "no rooms yet");
+      print(rooms.length ? `rooms: ${rooms.join(", ")}` : "no rooms yet");
     } catch (error) {
-      console.log(`! could not list the rooms: ${(error as Error).message}`);
+      print(`! could not list the rooms: ${(error as Error).message}`);
     }
   }
 
@@ -195,9 +235,9 @@ async function run(options: { room: string; name: string; url: string }) {
     else if (command === "/join" && argument) await join(argument);
     else if (command === "/leave" && argument) await leave(argument);
     else if (command === "/join" || command === "/leave") {
-      console.log(`! usage: ${command} ROOM`);
+      print(`! usage: ${command} ROOM`);
     } else {
-      console.log(
+      print(
         `! unknown command ${command}: use /join ROOM, /leave ROOM, /rooms or /quit`,
       );
     }
@@ -205,13 +245,17 @@ async function run(options: { room: string; name: string; url: string }) {
   }
 
   await opened.promise;
-  console.log(`connected to ${options.url} as ${name}`);
-  await join(options.room);
+  print(`connected to ${options.url} as ${name}`);
+  if (!await join(options.room)) {
+    socket.close(1000, "bye");
+    await closed.promise;
+    throw new Error(`could not join "${options.room}" (see above)`);
+  }
   const lines = readLines();
   for (;;) {
     const next = await Promise.race([lines.next(), closed.promise]);
     if (next instanceof CloseEvent) {
-      console.log(`! disconnected: ${next.reason || `code ${next.code}`}`);
+      print(`! disconnected: ${next.reason || `code ${next.code}`}`);
       return 1;
     }
     if (next.done || !await handle(next.value)) break;
@@ -227,7 +271,7 @@ if (import.meta.main) {
     options = parseOptions(Deno.args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${error.message}\n\n${HELP}`);
+    console.error(`error: ${escapeControls(error.message)}\n\n${HELP}`);
     Deno.exit(2);
   }
   if (!options) {
@@ -237,7 +281,7 @@ if (import.meta.main) {
   try {
     Deno.exit(await run(options));
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
+    console.error(`error: ${escapeControls((error as Error).message)}`);
     Deno.exit(1);
   }
 }

@@ -229,3 +229,107 @@ Deno.test("scripts/client.ts says when the server cannot be reached", async () =
     `error: Could not connect to ws://127.0.0.1:${port}: is the server running?`,
   );
 });
+
+Deno.test("scripts/client.ts prints control characters escaped", async (t) => {
+  await using chat = await startServer();
+  const ann = await chat.connect();
+  const room = "r\x1b[31m";
+  await ann.join(room, "Ann\u202e");
+  await using client = new ClientProcess([
+    "--room",
+    room,
+    "--name",
+    "Will",
+    "--url",
+    chat.wsUrl,
+  ]);
+  await client.waitFor(/^\[r\\x1b\[31m\] \* Will joined$/);
+
+  await t.step("in messages and names", async () => {
+    ann.send({
+      type: "send-message",
+      room_id: room,
+      from: "Ann\u202e",
+      message: "\x1b[2J\x1b]0;pwned\x07\n[r] 12:00 Admin: trust me\r\x9b1A",
+    });
+    await client.waitFor(
+      /^\[r\\x1b\[31m\] \d\d:\d\d Ann\\u202e: \\x1b\[2J\\x1b\]0;pwned\\x07\\n\[r\] 12:00 Admin: trust me\\r\\x9b1A$/,
+    );
+  });
+
+  await t.step("in the list of rooms", async () => {
+    await client.type("/rooms");
+    await client.waitFor(/^rooms: r\\x1b\[31m$/);
+  });
+
+  await t.step("and nowhere raw", async () => {
+    await client.end();
+    // deno-lint-ignore no-control-regex
+    const raw = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/.exec(client.output);
+    assertEquals(raw, null);
+    assert(!client.output.includes("Admin: trust me\n"), client.output);
+  });
+});
+
+Deno.test("scripts/client.ts refuses a name the server would refuse, without connecting", async () => {
+  await using chat = await startServer();
+  await using client = new ClientProcess([
+    "--room",
+    "general",
+    "--name",
+    "x".repeat(51),
+    "--url",
+    chat.wsUrl,
+  ]);
+  const { code, stderr } = await client.end();
+  assertEquals(code, 2);
+  assert(
+    stderr.startsWith("error: --name must be at most 50 characters\n"),
+    stderr,
+  );
+  assertEquals(client.output, "");
+  assertEquals((await chat.metrics()).get("chat_connections_opened_total"), 0);
+});
+
+Deno.test("scripts/client.ts exits 1 when the server refuses its first join", async () => {
+  // A server with a rule of its own: it refuses every join.
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) => {
+      const { socket, response } = Deno.upgradeWebSocket(request);
+      socket.onmessage = () =>
+        socket.send(
+          JSON.stringify({ type: "error", error: 'Room "general" is closed' }),
+        );
+      return response;
+    },
+  );
+  await using client = new ClientProcess([
+    "--room",
+    "general",
+    "--name",
+    "Will",
+    "--url",
+    `ws://127.0.0.1:${server.addr.port}`,
+  ]);
+  const { code, stderr } = await client.end();
+  assertEquals(code, 1);
+  assert(client.output.includes('! Room "general" is closed\n'), client.output);
+  assertEquals(stderr, 'error: could not join "general" (see above)\n');
+});
+
+Deno.test("scripts/client.ts says when the server's host is not found", async () => {
+  await using client = new ClientProcess([
+    "--room",
+    "general",
+    "--name",
+    "Will",
+    "--url",
+    "ws://nowhere.invalid:3000",
+  ]);
+  const { code, stderr } = await client.end();
+  assertEquals([code, stderr], [
+    1,
+    'error: Could not connect to ws://nowhere.invalid:3000: the host "nowhere.invalid" was not found: check --url\n',
+  ]);
+});
