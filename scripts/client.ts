@@ -18,6 +18,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { UsageError } from "./_usage_error.ts";
 import { JoinRoomFrame, type ServerFrame, validate } from "../lib/contract.ts";
 import { escapeControls } from "../lib/escape_controls.ts";
 
@@ -35,14 +36,6 @@ Type a line to send it to the room you joined last. Commands:
 
 /** How long to wait for the server to answer a line. */
 const ANSWER_MS = 5000;
-
-/** A command-line argument the client cannot use. */
-class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
 
 function parseOptions(args: string[]) {
   let values;

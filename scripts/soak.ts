@@ -18,6 +18,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { UsageError } from "./_usage_error.ts";
 import {
   readMetrics,
   residentKiB,
@@ -182,28 +183,64 @@ async function isHealthy(httpUrl: string): Promise<boolean> {
   }
 }
 
+const USAGE = `Usage: deno task soak [--seconds N] [--clients N]
+
+Starts the chat server on 127.0.0.1 and has clients join, leave, send and
+disconnect at random, then checks that nothing is left behind.
+
+  --seconds N   how long the clients keep going, 1 to 3600 (default 30)
+  --clients N   how many clients run at once, 1 to 1000 (default 20)
+  -h, --help    show this help
+
+Exits 0 when the run is clean, 1 when something was left behind.`;
+
 function wholeNumber(text: string, flag: string, max: number): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < 1 || value > max) {
-    throw new RangeError(
+    throw new UsageError(
       `${flag} must be a whole number from 1 to ${max}, not "${text}"`,
     );
   }
   return value;
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      seconds: { type: "string", default: "30" },
-      clients: { type: "string", default: "20" },
-    },
-  });
-  const report = await runSoak({
+/** The options of the command line, or `undefined` for `--help`. */
+function parseOptions(args: string[]): Required<SoakOptions> | undefined {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: {
+        seconds: { type: "string", default: "30" },
+        clients: { type: "string", default: "20" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return undefined;
+  return {
     seconds: wholeNumber(values.seconds, "--seconds", 3600),
     clients: wholeNumber(values.clients, "--clients", 1000),
-  });
+  };
+}
+
+if (import.meta.main) {
+  let options;
+  try {
+    options = parseOptions(Deno.args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`error: ${error.message}\n\n${USAGE}`);
+    Deno.exit(2);
+  }
+  if (!options) {
+    console.log(USAGE);
+    Deno.exit(0);
+  }
+  const report = await runSoak(options);
   console.log(formatReport(report));
   if (!soakPassed(report)) Deno.exit(1);
 }
