@@ -2,7 +2,8 @@
  * A real-time chat server: the REST API of the original Chat-API plus a
  * WebSocket protocol for rooms, on one port.
  *
- * Start it, then connect from a browser console:
+ * Start it, then open http://localhost:3000 and, in that page's browser
+ * console, connect:
  *
  * ```sh
  * deno task start            # or: deno task start --port 8080
