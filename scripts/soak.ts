@@ -240,6 +240,10 @@ if (import.meta.main) {
     console.log(USAGE);
     Deno.exit(0);
   }
+  console.log(
+    `soak: starting a server on 127.0.0.1, then ${options.clients} clients ` +
+      `for ${options.seconds} s`,
+  );
   const report = await runSoak(options);
   console.log(formatReport(report));
   if (!soakPassed(report)) Deno.exit(1);
