@@ -249,7 +249,8 @@ export class Command implements AsyncDisposable {
   async exited(ms = STOP_MS): Promise<number> {
     const status = await waitAtMost(this.#child.status, ms);
     if (!status) throw new Error(`still running after ${ms} ms`);
-    await this.#reading;
+    // Its last words; a process it left running may hold the pipes open.
+    await waitAtMost(this.#reading, 1000);
     return status.code;
   }
 
@@ -500,6 +501,19 @@ export const CHECKS: Check[] = [
       expect(exit === 130, `npx exited with ${exit}, not 130`);
       expect(/server\.stopped/.test(server.output), "no server.stopped logged");
       await server.noneLeft();
+
+      // SIGTERM to npx alone: npx exits with 143, the server keeps running
+      // (as the README warns); the group is then killed.
+      await using again = sandbox.spawn("npx -y deno@2.9.6 task start", {
+        PORT: String(port),
+      });
+      await serving(again, port);
+      again.signal("SIGTERM");
+      const npx = await again.exited();
+      expect(npx === 143, `npx exited with ${npx} on SIGTERM, not 143`);
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      await health.body?.cancel();
+      expect(health.ok, "the server stopped with npx");
     },
   },
   {
