@@ -10,7 +10,8 @@
  * ```
  *
  * Messages are kept in `./data/chat.db` (`--db` chooses another file, and
- * `--db :memory:` keeps them in memory only).
+ * `--db :memory:` keeps them in memory only), or in Redis with
+ * `--redis redis://localhost:6379`.
  *
  * ```js
  * const socket = new WebSocket("ws://localhost:3000");
@@ -40,6 +41,7 @@ import { MemoryStore } from "./lib/store/memory.ts";
 import { SqliteStore } from "./lib/store/sqlite.ts";
 import type { MessageStore } from "./lib/store/store.ts";
 import { StoreOpenError } from "./lib/store/store_open_error.ts";
+import { RedisUnreachableError } from "./lib/redis/redis_unreachable_error.ts";
 
 /** Longest a graceful shutdown may take before the process exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 4500;
@@ -47,7 +49,7 @@ const SHUTDOWN_DEADLINE_MS = 4500;
 // The process is reached through `node:process`, which Deno and Bun both
 // provide, so this file runs unchanged on either; `serveChat()` picks the
 // runtime's own server.
-function startFromCommandLine(): void {
+async function startFromCommandLine(): Promise<void> {
   let request;
   try {
     request = parseConfig(process.argv.slice(2), (name) => process.env[name]);
@@ -65,7 +67,7 @@ function startFromCommandLine(): void {
     level: config["log-level"],
     format: config["log-format"],
   });
-  const { store, where } = openStore(config);
+  const { store, where } = await openStore(config, logger);
   const server = serveOrExit({
     ...serverOptions(config),
     store,
@@ -122,10 +124,30 @@ function serveOrExit(options: ServeChatOptions): ChatServer {
 }
 
 /**
- * Opens the store `--db` names; a file that cannot be used ends the process
- * with a message that names it.
+ * Opens the store `--redis` or `--db` names; a Redis that cannot be reached,
+ * or a file that cannot be used, ends the process with a message that names
+ * it.
  */
-function openStore(config: Config): { store: MessageStore; where: string } {
+async function openStore(
+  config: Config,
+  logger: Logger,
+): Promise<{ store: MessageStore; where: string }> {
+  if (config.redis !== null) {
+    // Loaded only when asked for: without --redis, the Redis client is
+    // neither loaded nor started.
+    const { openRedisStore } = await import("./lib/redis/open_redis_store.ts");
+    try {
+      return await openRedisStore({
+        url: config.redis,
+        maxPerRoom: serverOptions(config).retention?.maxPerRoom ?? Infinity,
+        logger,
+      });
+    } catch (error) {
+      if (!(error instanceof RedisUnreachableError)) throw error;
+      console.error(`error: ${error.message}`);
+      process.exit(1);
+    }
+  }
   if (config.db === ":memory:") {
     return {
       store: new MemoryStore(),
@@ -133,7 +155,10 @@ function openStore(config: Config): { store: MessageStore; where: string } {
     };
   }
   try {
-    const store = new SqliteStore({ path: config.db });
+    const store = new SqliteStore({
+      path: config.db,
+      busyTimeoutMs: config["db-busy-timeout"] * 1000,
+    });
     return { store, where: store.path };
   } catch (error) {
     if (!(error instanceof StoreOpenError)) throw error;
@@ -145,4 +170,4 @@ function openStore(config: Config): { store: MessageStore; where: string } {
   }
 }
 
-if (import.meta.main) startFromCommandLine();
+if (import.meta.main) await startFromCommandLine();

@@ -1,16 +1,22 @@
 import { waitAtMost } from "./_wait_at_most.ts";
 import { Admission, type AdmissionOptions } from "./admission.ts";
 import { Chat } from "./chat.ts";
-import { type Connection, openConnection } from "./connection.ts";
+import { TrustedProxies } from "./client_ip.ts";
+import { Connection } from "./connection.ts";
 import { FAR_OVER_FACTOR } from "./dispatcher.ts";
 import { jsonResponse } from "./http/json_response.ts";
 import { opsRoutes } from "./http/ops_routes.ts";
 import { createRestHandler } from "./http/rest_handler.ts";
 import { refuseHandshake } from "./http/websocket_handshake.ts";
 import { Logger } from "./logger.ts";
+import { StoreHealth } from "./store_health.ts";
+import { StoreUnavailableError } from "./store/store_unavailable_error.ts";
 import type { Peer } from "./peer.ts";
+import { DiskWatch } from "./disk_watch.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 import { Retention, type RetentionOptions } from "./retention.ts";
+import type { RoomBus } from "./room_bus.ts";
+import { StorageQuota } from "./storage_quota.ts";
 import { MemoryStore } from "./store/memory.ts";
 import type { MessageStore } from "./store/store.ts";
 
@@ -22,6 +28,11 @@ export interface ChatAppOptions extends AdmissionOptions {
    */
   store?: MessageStore | undefined;
   /**
+   * How the rooms' events reach their members, on every instance.
+   * @default {a LocalRoomBus: this process only}
+   */
+  bus?: RoomBus | undefined;
+  /**
    * How many recent messages a joiner receives.
    * @default {50}
    */
@@ -31,6 +42,17 @@ export interface ChatAppOptions extends AdmissionOptions {
    * @default {1000}
    */
   pageMax?: number | undefined;
+  /**
+   * Most bytes of JSON one `POST /receive` page holds.
+   * @default {1048576}
+   */
+  pageMaxBytes?: number | undefined;
+  /**
+   * `POST /receive` requests per second per IP (bursts of twice that); 0
+   * turns the limit off.
+   * @default {30}
+   */
+  historyRateLimit?: number | undefined;
   /**
    * The limits the store is pruned to in the background.
    * @default {{ maxPerRoom: 10000 }}
@@ -47,16 +69,59 @@ export interface ChatAppOptions extends AdmissionOptions {
    */
   maxBodyBytes?: number | undefined;
   /**
+   * Longest a REST request body may take to arrive, in milliseconds.
+   * @default {10000}
+   */
+  bodyTimeoutMs?: number | undefined;
+  /**
+   * Longest a client may take to read a page of history, in milliseconds.
+   * @default {30000}
+   */
+  writeTimeoutMs?: number | undefined;
+  /**
    * Most rooms one connection may be in at once.
    * @default {100}
    */
   maxRoomsPerConnection?: number | undefined;
   /**
-   * Messages per second per connection, and per IP for `POST /send`
-   * (bursts of twice that); 0 turns the limit off.
+   * Frames per second per WebSocket connection (bursts of twice that); 0
+   * turns the limit off.
    * @default {20}
    */
   rateLimit?: number | undefined;
+  /**
+   * Frames per second per client IP address, summed over its WebSocket
+   * connections (bursts of twice that); 0 turns the limit off.
+   * @default {200}
+   */
+  ipRateLimit?: number | undefined;
+  /**
+   * Messages per second per client IP address, over WebSocket and
+   * `POST /send` together (bursts of twice that); 0 turns the limit off.
+   * @default {20}
+   */
+  ipMessageRate?: number | undefined;
+  /**
+   * New rooms per minute per client IP address (bursts of twice that); 0
+   * turns the limit off.
+   * @default {30}
+   */
+  ipRoomsPerMinute?: number | undefined;
+  /**
+   * Most rooms with messages.
+   * @default {100000}
+   */
+  maxRooms?: number | undefined;
+  /**
+   * The folder the store writes to, whose disk must keep
+   * `minFreeDiskBytes` free; none for a store in memory.
+   */
+  diskPath?: string | undefined;
+  /**
+   * Free bytes on the store's disk below which messages are refused.
+   * @default {104857600}
+   */
+  minFreeDiskBytes?: number | undefined;
   /**
    * A connection that stays over the rate limit this long is closed (1008).
    * @default {10000}
@@ -77,6 +142,17 @@ export interface ChatAppOptions extends AdmissionOptions {
    * @default {new Logger()}
    */
   logger?: Logger | undefined;
+  /**
+   * Addresses and CIDR ranges of the reverse proxies whose
+   * `X-Forwarded-For` names the client, for every per-IP rule.
+   * @default {[]}
+   */
+  trustProxy?: readonly string[] | undefined;
+  /**
+   * The token `GET /metrics` asks for as `Authorization: Bearer <token>`;
+   * without one the metrics are public.
+   */
+  metricsToken?: string | undefined;
 }
 
 /** The limits a socket adapter enforces with its runtime's own means. */
@@ -87,24 +163,13 @@ export interface SocketLimits {
    * before reading it should.
    */
   largestFrameBytes: number;
-  /** Outgoing bytes a socket may have waiting before it is closed. */
+  /**
+   * Outgoing bytes a socket may have waiting for long before it is closed
+   * (the rule itself is the core's, in `lib/outbox.ts`).
+   */
   maxBufferedBytes: number;
   /** Seconds without a pong before a socket is dropped; 0 off. */
   idleTimeoutSeconds: number;
-}
-
-/** What the adapter reports when a socket ends. */
-export interface CloseInfo {
-  /** The WebSocket close code (1006 when the connection just ended). */
-  code: number;
-  /** The close reason, often empty. */
-  reason: string;
-}
-
-/** A WebSocket the chat accepted, as its adapter drives it. */
-export interface AcceptedConnection extends Connection {
-  /** Ends the connection: leaves its rooms, logs and counts the close. */
-  close(info?: CloseInfo): void;
 }
 
 /**
@@ -120,6 +185,8 @@ export interface ChatApp {
   readonly retention: Retention;
   /** Limits the adapter enforces on each socket. */
   readonly socketLimits: SocketLimits;
+  /** The proxies the adapter believes about the client's address. */
+  readonly trustedProxies: TrustedProxies;
   /** Answers a plain HTTP request (the REST API). */
   handleHttp(request: Request, clientIp: string): Promise<Response>;
   /**
@@ -128,8 +195,11 @@ export interface ChatApp {
    * or `undefined` to accept it.
    */
   refuseUpgrade(request: Request, clientIp: string): Response | undefined;
-  /** Starts serving an accepted WebSocket. */
-  connect(peer: Peer, clientIp: string): AcceptedConnection;
+  /**
+   * Starts serving an accepted WebSocket: the {@linkcode Connection} that
+   * owns its life, to which the adapter hands its frames and its close.
+   */
+  connect(peer: Peer, clientIp: string): Connection;
   /** Refuses new connections and makes `/readyz` answer 503. */
   beginShutdown(): void;
   /** Resolves once no REST request is in flight, or after `timeoutMs`. */
@@ -143,22 +213,61 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   const logger = options.logger ?? new Logger();
   const chat = new Chat({
     store: options.store ?? new MemoryStore(),
+    bus: options.bus,
     joinHistory: options.joinHistory,
     pageMax: options.pageMax,
+    pageMaxBytes: options.pageMaxBytes,
+    storeHealth: new StoreHealth(logger),
   });
-  const retention = new Retention(chat.store, options.retention);
+  const retention = new Retention(chat.store, {
+    ...options.retention,
+    onError(error) {
+      if (error instanceof StoreUnavailableError) {
+        chat.storeHealth.failed(error);
+      } else logger.error("retention.failed", { error });
+    },
+  });
   retention.start();
   const admission = new Admission(options);
   const rateLimit = options.rateLimit ?? 20;
+  const historyRateLimit = options.historyRateLimit ?? 30;
+  const ipRateLimit = options.ipRateLimit ?? 200;
+  const ipLimiter = ipRateLimit > 0
+    ? new RateLimiter({ rate: ipRateLimit })
+    : undefined;
+  const disk = options.diskPath === undefined ? undefined : new DiskWatch({
+    path: options.diskPath,
+    minFreeBytes: options.minFreeDiskBytes ?? 100 * 1024 * 1024,
+    onChange(full, freeBytes) {
+      if (full) logger.warn("store.disk_full", { free_bytes: freeBytes });
+      else logger.info("store.disk_ok", { free_bytes: freeBytes });
+    },
+    onError: (error) => logger.warn("store.disk_unknown", { error }),
+  });
+  const quota = new StorageQuota(chat.store, {
+    ipMessageRate: options.ipMessageRate,
+    ipRoomsPerMinute: options.ipRoomsPerMinute,
+    maxRooms: options.maxRooms,
+    disk,
+  });
   const handleHttp = createRestHandler(chat, {
     maxBodyBytes: options.maxBodyBytes,
-    sendLimiter: rateLimit > 0
-      ? new RateLimiter({ rate: rateLimit })
+    bodyTimeoutMs: options.bodyTimeoutMs,
+    writeTimeoutMs: options.writeTimeoutMs,
+    allowedOrigins: options.allowedOrigins,
+    quota,
+    historyLimiter: historyRateLimit > 0
+      ? new RateLimiter({ rate: historyRateLimit })
       : undefined,
     extraRoutes: opsRoutes({
       chat,
       openConnections: () => admission.open,
       shuttingDown: () => admission.closing,
+      metricsToken: options.metricsToken,
+      writesRefused: () =>
+        quota.diskFull
+          ? "the server's disk is nearly full: messages are refused"
+          : undefined,
     }),
     onUnexpectedError: (error, request) =>
       logger.error("request.failed", {
@@ -171,15 +280,18 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
   /** Made only while shutdown waits, so a request costs no promise. */
   let drained: PromiseWithResolvers<void> | undefined;
 
+  const socketLimits: SocketLimits = {
+    largestFrameBytes: (options.maxFrameBytes ?? 65536) * FAR_OVER_FACTOR,
+    maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+    idleTimeoutSeconds: options.idleTimeoutSeconds ?? 30,
+  };
+
   return {
     chat,
     logger,
     retention,
-    socketLimits: {
-      largestFrameBytes: (options.maxFrameBytes ?? 65536) * FAR_OVER_FACTOR,
-      maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
-      idleTimeoutSeconds: options.idleTimeoutSeconds ?? 30,
-    },
+    socketLimits,
+    trustedProxies: new TrustedProxies(options.trustProxy),
     async handleHttp(request, clientIp) {
       inFlight++;
       try {
@@ -199,29 +311,19 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       return jsonResponse({ error: refusal.error }, refusal.status);
     },
     connect(peer, clientIp) {
-      const id = nextConnectionId++;
-      const leave = admission.enter(clientIp);
-      const connection = openConnection(chat, peer, {
+      return new Connection(chat, peer, {
+        id: nextConnectionId++,
+        clientIp,
         maxFrameBytes: options.maxFrameBytes,
         maxRooms: options.maxRoomsPerConnection,
         rateLimit,
+        ipLimiter,
+        quota,
         floodCloseMs: options.floodCloseMs,
+        maxBufferedBytes: socketLimits.maxBufferedBytes,
         logger,
+        onClose: admission.enter(clientIp),
       });
-      chat.metrics.connectionsOpened.inc();
-      logger.info("connection.open", { id, ip: clientIp });
-      let closed = false;
-      return {
-        receive: connection.receive,
-        close(info = { code: 1005, reason: "" }) {
-          if (closed) return;
-          closed = true;
-          leave();
-          connection.close();
-          chat.metrics.connectionsClosed.inc(String(info.code));
-          logger.info("connection.close", { id, ip: clientIp, ...info });
-        },
-      };
     },
     beginShutdown: () => admission.close(),
     async drain(timeoutMs) {
@@ -230,7 +332,9 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       await waitAtMost(drained.promise, timeoutMs);
     },
     async close() {
+      disk?.stop();
       await retention.stop();
+      await chat.bus.close();
       await chat.store.close();
     },
   };

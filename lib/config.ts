@@ -6,6 +6,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { TrustedProxies } from "./client_ip.ts";
+import { parseRedisUrl } from "./redis/redis_url.ts";
 import {
   LOG_FORMATS,
   LOG_LEVELS,
@@ -17,8 +19,8 @@ import {
 interface OptionSpec<T> {
   env: string;
   default: T;
-  /** How `--help` shows the default, when its value does not say it. */
-  defaultText?: string;
+  /** The default as `--help` shows it, when not just `String(default)`. */
+  shownDefault?: string;
   help: string;
   parse(text: string, flag: string): T;
 }
@@ -53,6 +55,49 @@ function choice<const T extends readonly string[]>(values: T) {
 
 function list(text: string): string[] {
   return text.split(",").map((item) => item.trim()).filter((item) => item);
+}
+
+/** A list of proxy addresses and CIDR ranges, each checked. */
+function proxyList(text: string, flag: string): string[] {
+  const entries = list(text);
+  try {
+    new TrustedProxies(entries);
+  } catch (error) {
+    throw new ConfigError(`${flag}: ${(error as Error).message}`);
+  }
+  return entries;
+}
+
+/** A Redis URL, checked; `off` for none. Messages never show a password. */
+function redisUrl(text: string, flag: string): string | null {
+  if (text.trim() === "off") return null;
+  try {
+    return parseRedisUrl(text).href;
+  } catch (error) {
+    throw new ConfigError(`${flag} ${(error as Error).message}`);
+  }
+}
+
+const BYTES_PER_UNIT: Record<string, number> = {
+  "": 1,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
+  t: 1024 ** 4,
+};
+
+/** A size in bytes such as `512M` or `2G` (powers of 1024). */
+function byteSize(text: string, flag: string): number {
+  const match = /^\s*(\d+)([kmgt]?)i?b?\s*$/i.exec(text);
+  const bytes = match
+    ? Number(match[1]) * BYTES_PER_UNIT[match[2]!.toLowerCase()]!
+    : NaN;
+  if (!(bytes <= Number.MAX_SAFE_INTEGER)) {
+    throw new ConfigError(
+      `${flag} must be a size such as 100M, 2G or 1048576 (bytes), not "${text}"`,
+    );
+  }
+  return bytes;
 }
 
 const SECONDS_PER_UNIT: Record<string, number> = {
@@ -101,11 +146,39 @@ const OPTIONS = {
     help: "most messages one history page holds (POST /receive, since)",
     parse: integer(1, 1000),
   },
+  "page-max-bytes": {
+    env: "CHAT_PAGE_MAX_BYTES",
+    default: 1024 * 1024,
+    help: "most bytes of JSON one POST /receive page holds",
+    parse: integer(64 * 1024, 64 * 1024 * 1024),
+  },
+  "history-rate-limit": {
+    env: "CHAT_HISTORY_RATE_LIMIT",
+    default: 30,
+    help: "POST /receive requests per second per IP, bursts of twice\n" +
+      "that (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
   db: {
     env: "CHAT_DB",
     default: "./data/chat.db",
     help: "SQLite file for the history (:memory: keeps it in memory only)",
     parse: text,
+  },
+  "db-busy-timeout": {
+    env: "CHAT_DB_BUSY_TIMEOUT",
+    default: 5,
+    help: "seconds a message waits while another program holds the\n" +
+      "database's write lock (then HTTP 503 or an error frame)",
+    parse: integer(1, 60),
+  },
+  redis: {
+    env: "CHAT_REDIS",
+    default: null,
+    help: "keep the history in Redis instead of SQLite, for several\n" +
+      "instances: redis://[user:password@]host[:port][/db], or rediss://\n" +
+      "for TLS (not together with --db)",
+    parse: redisUrl,
   },
   "history-max": {
     env: "CHAT_HISTORY_MAX",
@@ -115,7 +188,8 @@ const OPTIONS = {
   },
   "history-ttl": {
     env: "CHAT_HISTORY_TTL",
-    default: null,
+    default: 30 * 24 * 60 * 60 as number | null,
+    shownDefault: "30d",
     help: "longest a message is kept, such as 30d, 12h or off",
     parse: duration,
   },
@@ -130,6 +204,19 @@ const OPTIONS = {
     default: 65536,
     help: "largest accepted REST request body, in bytes",
     parse: integer(256, 16 * 1024 * 1024),
+  },
+  "body-timeout": {
+    env: "CHAT_BODY_TIMEOUT",
+    default: 10,
+    help: "seconds a REST request body may take to arrive (then HTTP 408)",
+    parse: integer(1, 3600),
+  },
+  "write-timeout": {
+    env: "CHAT_WRITE_TIMEOUT",
+    default: 30,
+    help: "seconds a client may take to read a page of history before its\n" +
+      "connection is closed",
+    parse: integer(1, 3600),
   },
   "max-rooms-per-connection": {
     env: "CHAT_MAX_ROOMS_PER_CONNECTION",
@@ -152,21 +239,58 @@ const OPTIONS = {
   "rate-limit": {
     env: "CHAT_RATE_LIMIT",
     default: 20,
-    help: "messages per second per connection and per IP for POST /send,\n" +
-      "bursts of twice that (0: no limit)",
+    help: "frames per second per WebSocket connection, bursts of twice\n" +
+      "that (0: no limit)",
     parse: integer(0, 1_000_000),
+  },
+  "ip-rate-limit": {
+    env: "CHAT_IP_RATE_LIMIT",
+    default: 200,
+    help: "frames per second per client IP address, over all its WebSocket\n" +
+      "connections, bursts of twice that (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
+  "ip-message-rate": {
+    env: "CHAT_IP_MESSAGE_RATE",
+    default: 20,
+    help: "messages stored per second per client IP address, over WebSocket\n" +
+      "and POST /send together, bursts of twice that (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
+  "ip-room-rate": {
+    env: "CHAT_IP_ROOM_RATE",
+    default: 30,
+    help: "new rooms per minute per client IP address (the first message\n" +
+      "of a room creates it), bursts of twice that (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
+  "max-rooms": {
+    env: "CHAT_MAX_ROOMS",
+    default: 100_000,
+    help: "rooms with messages in total; a message that would create one\n" +
+      "more is refused",
+    parse: integer(1, 1_000_000_000),
+  },
+  "min-free-disk": {
+    env: "CHAT_MIN_FREE_DISK",
+    default: 100 * 1024 * 1024,
+    shownDefault: "100M",
+    help: "free space the database's disk must keep, such as 100M or 2G;\n" +
+      "below it messages are refused and /readyz fails (0: no check)",
+    parse: byteSize,
   },
   "flood-timeout": {
     env: "CHAT_FLOOD_TIMEOUT",
     default: 10,
-    help: "seconds a client may keep sending over the rate limit before it\n" +
-      "is disconnected (1008)",
+    help: "seconds a client may keep sending over its budget before it is\n" +
+      "disconnected (1008); 10 times its burst of refused frames is sooner",
     parse: integer(1, 3600),
   },
   "max-buffered-bytes": {
     env: "CHAT_MAX_BUFFERED_BYTES",
     default: 1024 * 1024,
-    help: "unsent bytes a slow client may have waiting before it is closed",
+    help: "unsent bytes a client may have waiting for 3 s (or 4 times that\n" +
+      "at once) before it is closed as not reading (1013)",
     parse: integer(1024, 1024 * 1024 * 1024),
   },
   "idle-timeout": {
@@ -178,10 +302,25 @@ const OPTIONS = {
   "allowed-origins": {
     env: "CHAT_ALLOWED_ORIGINS",
     default: [] as string[],
-    defaultText: "(any)",
+    shownDefault: "(any)",
     help: "comma-separated origins whose pages may open a WebSocket\n" +
-      "(empty: any origin)",
+      "and read REST answers (empty: any origin)",
     parse: list,
+  },
+  "trust-proxy": {
+    env: "CHAT_TRUST_PROXY",
+    default: [] as string[],
+    help: "comma-separated addresses or CIDR ranges of reverse proxies\n" +
+      "whose X-Forwarded-For names the client (empty: none)",
+    parse: proxyList,
+  },
+  "metrics-token": {
+    env: "CHAT_METRICS_TOKEN",
+    default: null as string | null,
+    shownDefault: "(none: public)",
+    help: "token GET /metrics asks for (Authorization: Bearer <token>);\n" +
+      "prefer the variable, which ps does not show (unset: public)",
+    parse: text,
   },
   "log-level": {
     env: "CHAT_LOG_LEVEL",
@@ -243,13 +382,21 @@ export function parseConfig(
   if (parsed.values.help) return { help: true };
 
   const config: Record<string, unknown> = {};
+  /** Where each setting that is not a default came from. */
+  const given: Record<string, string> = {};
   for (const [name, spec] of Object.entries(OPTIONS)) {
     const flag = parsed.values[name as keyof Options];
     const fromEnv = env(spec.env);
-    if (flag !== undefined) config[name] = spec.parse(flag, `--${name}`);
-    else if (fromEnv !== undefined && fromEnv !== "") {
-      config[name] = spec.parse(fromEnv, spec.env);
+    if (flag !== undefined) {
+      config[name] = spec.parse(flag, given[name] = `--${name}`);
+    } else if (fromEnv !== undefined && fromEnv !== "") {
+      config[name] = spec.parse(fromEnv, given[name] = spec.env);
     } else config[name] = spec.default;
+  }
+  if (config.redis !== null && given.db) {
+    throw new ConfigError(
+      `${given.db} and ${given.redis} cannot be used together: with Redis the history is kept there, not in an SQLite file; drop ${given.db}`,
+    );
   }
   return { help: false, config: config as Config };
 }
@@ -289,7 +436,9 @@ export function helpText(): string {
   const indent = "\n      ";
   const rows = Object.entries(OPTIONS).map(([name, spec]) =>
     `  --${name} <value>${indent}${spec.help.replaceAll("\n", indent)}` +
-    `${indent}env ${spec.env}, default ${formatDefault(spec)}`
+    `${indent}env ${spec.env}, default ${
+      "shownDefault" in spec ? spec.shownDefault : formatDefault(spec.default)
+    }`
   );
   return [
     "Real-time chat server: REST and WebSocket on one port.",
@@ -304,9 +453,7 @@ export function helpText(): string {
   ].join("\n");
 }
 
-function formatDefault(spec: OptionSpec<unknown>): string {
-  const value = spec.default;
-  if (spec.defaultText !== undefined) return spec.defaultText;
-  if (Array.isArray(value)) return value.join(",");
+function formatDefault(value: unknown): string {
+  if (Array.isArray(value)) return value.length ? value.join(",") : "(none)";
   return value === null ? "off" : String(value);
 }

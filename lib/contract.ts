@@ -7,8 +7,12 @@
  * @module
  */
 import * as v from "valibot";
+import { textField } from "./text_field.ts";
 
-/** Length limits of the text fields, in characters (UTF-16 code units). */
+/**
+ * Length limits of the text fields, in characters: Unicode code points, as
+ * JSON Schema's `maxLength` counts them (see `lib/text_field.ts`).
+ */
 export const LIMITS = {
   /** Longest accepted `room_id`. */
   roomId: 100,
@@ -18,41 +22,9 @@ export const LIMITS = {
   message: 5000,
   /** Most messages one history page may ask for (`limit`). */
   page: 1000,
+  /** Most rooms one `GET /rooms` page may ask for (`limit`). */
+  roomsPage: 1000,
 } as const;
-
-/**
- * Text with at least one non-space character, no NUL and no lone surrogate:
- * each unit is a character other than those, or a whole surrogate pair.
- */
-const TEXT_PATTERN =
-  /^(?=(?:[^\0\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff])*$)\s*\S/;
-
-/** A required string field that must not be blank and has a maximum length. */
-function textField(name: string, maxLength: number) {
-  return v.pipe(
-    v.string(`${name} must be a string`),
-    v.nonEmpty(`${name} must not be empty`),
-    v.maxLength(
-      maxLength,
-      `${name} must be at most ${maxLength} characters`,
-    ),
-    // One regex, as JSON Schema has one `pattern` per string. It refuses a
-    // NUL (SQLite would cut the text there) and a lone surrogate (UTF-8
-    // cannot store it), and blank text (`\S` is what `trim()` keeps), all
-    // in linear time.
-    // (Surrogates are spelled out: JSON Schema allows no `u` flag.)
-    v.regex(TEXT_PATTERN, (issue) => {
-      const text = String(issue.input);
-      if (text.includes("\0")) {
-        return `${name} must not contain the NUL character (\\u0000)`;
-      }
-      if (!text.isWellFormed()) {
-        return `${name} must be valid Unicode: it has a lone surrogate`;
-      }
-      return `${name} must not be blank`;
-    }),
-  );
-}
 
 /** An optional message id: a whole number, 0 meaning "before the first". */
 function messageId(name: string) {
@@ -65,9 +37,9 @@ function messageId(name: string) {
   );
 }
 
-const roomId = textField("room_id", LIMITS.roomId);
-const from = textField("from", LIMITS.from);
-const message = textField("message", LIMITS.message);
+const roomId = textField("room_id", "identifier", LIMITS.roomId);
+const from = textField("from", "identifier", LIMITS.from);
+const message = textField("message", "message", LIMITS.message);
 
 /** Names the missing or unexpected key of an object issue. */
 function keyMessage(issue: v.BaseIssue<unknown>): string {
@@ -188,6 +160,29 @@ export const LeaveRoomEvent = v.strictObject({
   from: v.string(),
 });
 
+/**
+ * Server frame: a `join-room` with `since` missed more messages than one
+ * page holds. The replay that follows holds the newest page; the messages
+ * with ids between `after` and `before` were left out (read them with
+ * `POST /receive` and the same `after` and `before`).
+ */
+export const HistoryGapEvent = v.strictObject({
+  type: v.literal("history-gap"),
+  room_id: v.string(),
+  after: v.pipe(
+    v.number(),
+    v.integer(),
+    v.description("The `since` of the join: left out are the ids above it"),
+  ),
+  before: v.pipe(
+    v.number(),
+    v.integer(),
+    v.description(
+      "The id of the first replayed message: left out are those below it",
+    ),
+  ),
+});
+
 /** Server frame: the client's last frame was rejected; the socket stays open. */
 export const ErrorEvent = v.strictObject({
   type: v.literal("error"),
@@ -199,11 +194,54 @@ export const ServerFrame = v.variant("type", [
   ReceiveMessageEvent,
   JoinRoomEvent,
   LeaveRoomEvent,
+  HistoryGapEvent,
   ErrorEvent,
 ]);
 
-/** Reply of `GET /rooms`: every room that holds messages. */
-export const RoomsReply = v.strictObject({ rooms: v.array(v.string()) });
+/**
+ * The query of `GET /rooms`, its values as numbers where they are numbers:
+ * a page of the rooms that hold messages. Other parameters are ignored.
+ */
+export const RoomsQuery = v.object({
+  limit: v.optional(
+    v.pipe(
+      v.number("limit must be a number"),
+      v.integer("limit must be a whole number"),
+      v.minValue(1, `limit must be from 1 to ${LIMITS.roomsPage}`),
+      v.maxValue(
+        LIMITS.roomsPage,
+        `limit must be from 1 to ${LIMITS.roomsPage}`,
+      ),
+    ),
+  ),
+  after: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(
+        /^\d{1,16}$/,
+        "after must be the next of an earlier GET /rooms page",
+      ),
+      v.description(
+        "The `next` of the page before: an opaque cursor, to pass back as it is",
+      ),
+    ),
+  ),
+});
+
+/**
+ * Reply of `GET /rooms`: a page of the rooms that hold messages, in the
+ * order of their first message. `next` is there when `has_more` is true.
+ */
+export const RoomsReply = v.strictObject({
+  rooms: v.array(v.string()),
+  has_more: v.boolean(),
+  next: v.optional(
+    v.pipe(
+      v.string(),
+      v.description("Pass it as `after` to get the next page"),
+    ),
+  ),
+});
 
 /** Reply of `POST /receive`: a page of a room's messages, oldest first. */
 export const ReceiveReply = v.strictObject({
@@ -246,6 +284,8 @@ export type SendMessageFrame = v.InferOutput<typeof SendMessageFrame>;
 export type SendBody = v.InferOutput<typeof SendBody>;
 /** The body of `POST /receive`. */
 export type ReceiveBody = v.InferOutput<typeof ReceiveBody>;
+/** The query of `GET /rooms`. */
+export type RoomsQuery = v.InferOutput<typeof RoomsQuery>;
 
 /**
  * Validates untrusted input against a schema.

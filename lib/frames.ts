@@ -11,14 +11,30 @@ export function receiveMessageFrame(message: StoredMessage): string {
   return JSON.stringify({ type: "receive-message", ...message });
 }
 
-/** A `join-room` frame: `from` joined `roomId`. */
-export function joinRoomFrame(roomId: string, from: string): string {
-  return JSON.stringify({ type: "join-room", room_id: roomId, from });
+/** A `join-room` or `leave-room` frame: `from` joined or left `roomId`. */
+export function presenceFrame(
+  type: "join-room" | "leave-room",
+  roomId: string,
+  from: string,
+): string {
+  return JSON.stringify({ type, room_id: roomId, from });
 }
 
-/** A `leave-room` frame: `from` left `roomId`. */
-export function leaveRoomFrame(roomId: string, from: string): string {
-  return JSON.stringify({ type: "leave-room", room_id: roomId, from });
+/**
+ * A `history-gap` frame: the replay after `since` leaves out the messages
+ * with ids between `after` and `before`.
+ */
+export function historyGapFrame(
+  roomId: string,
+  after: number,
+  before: number,
+): string {
+  return JSON.stringify({
+    type: "history-gap",
+    room_id: roomId,
+    after,
+    before,
+  });
 }
 
 /** An `error` frame that tells the client what was wrong with its frame. */

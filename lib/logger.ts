@@ -34,9 +34,35 @@ function writeToConsole(line: string, level: LogLevel): void {
   else console.log(line);
 }
 
+/**
+ * Characters a terminal may act on rather than show, beyond the C0 controls
+ * that `JSON.stringify` escapes already: DEL and the C1 controls (U+009B
+ * starts an escape sequence in some terminals), the bidirectional controls
+ * (which reorder the rest of the line as it is shown) and the line and
+ * paragraph separators. Clients choose close reasons and room ids, so none
+ * of these may reach the operator's terminal or log viewer raw.
+ */
+const UNSAFE_AFTER_JSON =
+  /[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+
+/** `JSON.stringify`, escaping also what it leaves raw but a terminal may act on. */
+function safeJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    UNSAFE_AFTER_JSON,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** What makes a value of a text line need quotes: spaces, `"`, `=`, `\\`, controls. */
+const NEEDS_QUOTES =
+  /[\s"=\\\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+
 function textValue(value: unknown): string {
   const text = value instanceof Error ? value.message : String(value);
-  return /[\s"=]/.test(text) ? JSON.stringify(text) : text;
+  // A lone surrogate, which JSON.stringify escapes, needs quotes too.
+  return NEEDS_QUOTES.test(text) || !text.isWellFormed()
+    ? safeJson(text)
+    : text;
 }
 
 /** Writes one line per notable event, at or above a level. */
@@ -85,7 +111,7 @@ export class Logger {
         [key, value],
       ) => [key, value instanceof Error ? value.message : value]);
       this.#write(
-        JSON.stringify({ time, level, event, ...Object.fromEntries(entries) }),
+        safeJson({ time, level, event, ...Object.fromEntries(entries) }),
         level,
       );
       return;

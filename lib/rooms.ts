@@ -1,12 +1,15 @@
-/** A connection as the rooms see it: something that takes frames. */
+/**
+ * A connection's place in a room, as the room sees it: a connection in
+ * three rooms is three members.
+ */
 export interface RoomMember {
-  /** The name this member joined `roomId` under, if it is in that room. */
-  nameIn(roomId: string): string | undefined;
+  /** The name in the room's member list; `undefined` until announced. */
+  readonly listedName: string | undefined;
   /**
-   * Delivers a frame of `roomId`, already serialized. `messageId` is set
+   * Delivers a frame of the room, already serialized. `messageId` is set
    * for `receive-message` frames.
    */
-  deliver(roomId: string, text: string, messageId?: number): void;
+  deliver(text: string, messageId?: number): void;
 }
 
 /** Which members are in which room. Empty rooms are dropped at once. */
@@ -36,7 +39,7 @@ export class Rooms {
   broadcast(roomId: string, text: string, messageId?: number): number {
     const members = this.#rooms.get(roomId);
     if (!members) return 0;
-    for (const member of members) member.deliver(roomId, text, messageId);
+    for (const member of members) member.deliver(text, messageId);
     return members.size;
   }
 
@@ -44,7 +47,7 @@ export class Rooms {
   memberNames(roomId: string): string[] {
     const names = new Set<string>();
     for (const member of this.#rooms.get(roomId) ?? []) {
-      const name = member.nameIn(roomId);
+      const name = member.listedName;
       if (name !== undefined) names.add(name);
     }
     return [...names];

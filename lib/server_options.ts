@@ -1,3 +1,4 @@
+import { dirname, resolve } from "node:path";
 import type { ServeChatOptions } from "./adapters/chat_server.ts";
 import type { Config } from "./config.ts";
 
@@ -11,6 +12,8 @@ export function serverOptions(config: Config): ServeChatOptions {
     port: config.port,
     joinHistory: config["join-history"],
     pageMax: config["page-max"],
+    pageMaxBytes: config["page-max-bytes"],
+    historyRateLimit: config["history-rate-limit"],
     retention: {
       maxPerRoom: config["history-max"] === 0
         ? Infinity
@@ -19,13 +22,27 @@ export function serverOptions(config: Config): ServeChatOptions {
     },
     maxFrameBytes: config["max-frame-bytes"],
     maxBodyBytes: config["max-body-bytes"],
+    bodyTimeoutMs: config["body-timeout"] * 1000,
+    writeTimeoutMs: config["write-timeout"] * 1000,
     maxRoomsPerConnection: config["max-rooms-per-connection"],
     maxConnections: config["max-connections"],
     maxConnectionsPerIp: config["max-connections-per-ip"],
     rateLimit: config["rate-limit"],
+    ipRateLimit: config["ip-rate-limit"],
+    ipMessageRate: config["ip-message-rate"],
+    ipRoomsPerMinute: config["ip-room-rate"],
+    maxRooms: config["max-rooms"],
+    // With Redis the history is on Redis's disk, not this machine's.
+    diskPath: config.db === ":memory:" || config.redis !== null ||
+        config["min-free-disk"] === 0
+      ? undefined
+      : dirname(resolve(config.db)),
+    minFreeDiskBytes: config["min-free-disk"],
     floodCloseMs: config["flood-timeout"] * 1000,
     maxBufferedBytes: config["max-buffered-bytes"],
     idleTimeoutSeconds: config["idle-timeout"],
     allowedOrigins: config["allowed-origins"],
+    trustProxy: config["trust-proxy"],
+    metricsToken: config["metrics-token"] ?? undefined,
   };
 }

@@ -116,22 +116,40 @@ async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array) {
   }
 }
 
-/** A final text frame, masked as RFC 6455 requires of clients. */
-function maskedTextFrame(text: string): Uint8Array {
-  const payload = encoder.encode(text);
-  if (payload.length > 0xffff) {
-    throw new RangeError(`frame of ${payload.length} bytes is too long`);
-  }
-  const header = payload.length < 126
-    ? [0x81, 0x80 | payload.length]
-    : [0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff];
+/** A final frame of any opcode, masked as RFC 6455 requires of clients. */
+export function maskedFrame(opcode: number, payload: Uint8Array): Uint8Array {
+  const length = payload.length;
+  const header = length < 126
+    ? [0x80 | opcode, 0x80 | length]
+    : length < 0x10000
+    ? [0x80 | opcode, 0x80 | 126, length >> 8, length & 0xff]
+    : [0x80 | opcode, 0x80 | 127, 0, 0, 0, 0, ...uint32(length)];
   const mask = crypto.getRandomValues(new Uint8Array(4));
-  const frame = new Uint8Array(header.length + 4 + payload.length);
+  const frame = new Uint8Array(header.length + 4 + length);
   frame.set(header);
   frame.set(mask, header.length);
   const start = header.length + 4;
-  for (let i = 0; i < payload.length; i++) {
+  for (let i = 0; i < length; i++) {
     frame[start + i] = payload[i]! ^ mask[i & 3]!;
   }
   return frame;
+}
+
+/** A masked text frame. */
+export function maskedTextFrame(text: string): Uint8Array {
+  return maskedFrame(0x1, encoder.encode(text));
+}
+
+/** A masked close frame with a status code. */
+export function maskedCloseFrame(code: number): Uint8Array {
+  return maskedFrame(0x8, new Uint8Array([code >> 8, code & 0xff]));
+}
+
+function uint32(value: number): number[] {
+  return [
+    value >>> 24,
+    (value >> 16) & 0xff,
+    (value >> 8) & 0xff,
+    value & 0xff,
+  ];
 }

@@ -27,14 +27,14 @@ export interface ClientRun {
   /** `Date.now()` after which no session starts and every one ends. */
   deadline: number;
   counts: ClientCounts;
+  /** Longest pause between two frames, in milliseconds; 0 sends back to back. */
+  maxPauseMs: number;
 }
 
 const ROOMS = Array.from({ length: 12 }, (_, i) => `soak-${i}`);
 /** Bounds that keep every loop finite whatever the clock does. */
 const MAX_SESSIONS = 100_000;
 const MAX_STEPS_PER_SESSION = 40;
-/** Longest pause between two frames, in milliseconds. */
-const MAX_PAUSE_MS = 20;
 /** How long a connect or a close may take. */
 const WAIT_MS = 5000;
 
@@ -70,7 +70,7 @@ async function webSocketSession(name: string, steps: number, run: ClientRun) {
     for (let step = 0; step < steps && Date.now() < run.deadline; step++) {
       socket.send(randomFrame(name, joined));
       run.counts.framesSent++;
-      await pause();
+      await pause(run.maxPauseMs);
     }
   } finally {
     socket.close();
@@ -87,7 +87,7 @@ async function rawSession(name: string, steps: number, run: ClientRun) {
     for (let step = 0; step < steps && Date.now() < run.deadline; step++) {
       await socket.send(randomFrame(name, joined));
       run.counts.framesSent++;
-      await pause();
+      await pause(run.maxPauseMs);
     }
     if (Math.random() < 0.3) {
       await socket.sendHalf(randomFrame(name, joined));
@@ -128,6 +128,6 @@ function pick<T>(items: readonly T[]): T {
   return items[Math.floor(Math.random() * items.length)]!;
 }
 
-function pause(): Promise<void> {
-  return delay(Math.random() * MAX_PAUSE_MS);
+function pause(maxMs: number): Promise<void> {
+  return maxMs > 0 ? delay(Math.random() * maxMs) : Promise.resolve();
 }

@@ -17,6 +17,8 @@
  * @module
  */
 
+import { dirname, join } from "node:path";
+
 /** Where the builds go (git-ignored). */
 export const DIST = new URL("../dist/", import.meta.url).pathname;
 /** The bundle that Bun runs. */
@@ -44,16 +46,40 @@ export function findBun(): Promise<string> {
   })();
 }
 
-/** Bundles `main.ts` and its dependencies into one file, for Bun. */
+/**
+ * Bundles `main.ts` and its dependencies for Bun: `outFile`, and beside it
+ * the chunks that only some runs load (`open_redis_store-*.js`, with the
+ * Redis client, is loaded only with `--redis`, so that a server without it
+ * does not pay for parsing it).
+ */
 export async function bundleServer(outFile = BUNDLE): Promise<void> {
-  await output(Deno.execPath(), [
-    "bundle",
-    "--quiet",
-    "--platform=deno",
-    `--output=${outFile}`,
-    MAIN,
-  ]);
+  const dir = dirname(outFile);
+  await Deno.mkdir(dir, { recursive: true }); // a fresh clone has no dist/
+  const build = await Deno.makeTempDir({ dir, prefix: ".bundle-" });
+  try {
+    await output(Deno.execPath(), [
+      "bundle",
+      "--quiet",
+      "--platform=deno",
+      "--code-splitting",
+      `--outdir=${build}`,
+      MAIN,
+    ]);
+    // Chunks of earlier builds have other hashes in their names.
+    for await (const entry of Deno.readDir(dir)) {
+      if (CHUNK.test(entry.name)) await Deno.remove(join(dir, entry.name));
+    }
+    for await (const entry of Deno.readDir(build)) {
+      const to = entry.name === "main.js" ? outFile : join(dir, entry.name);
+      await Deno.rename(join(build, entry.name), to);
+    }
+  } finally {
+    await Deno.remove(build, { recursive: true });
+  }
 }
+
+/** The name of a chunk that `deno bundle --code-splitting` writes. */
+const CHUNK = /^[\w-]+-[A-Z0-9]{8}\.js$/;
 
 /** Bundles the server and compiles the bundle into a Bun executable. */
 export async function compileWithBun(
@@ -64,6 +90,8 @@ export async function compileWithBun(
   await output(await findBun(), [
     "build",
     "--compile",
+    // Keeps the chunks apart inside the executable, loaded when imported.
+    "--splitting",
     `--outfile=${outFile}`,
     bundle,
   ]);

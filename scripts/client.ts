@@ -108,6 +108,10 @@ function describe(frame: ServerFrame): string {
       return `[${frame.room_id}] * ${frame.from} joined`;
     case "leave-room":
       return `[${frame.room_id}] * ${frame.from} left`;
+    case "history-gap":
+      return `[${frame.room_id}] * messages ${frame.after + 1} to ${
+        frame.before - 1
+      } were missed: too many to replay`;
     case "error":
       return `! ${frame.error}`;
   }

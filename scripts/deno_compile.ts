@@ -41,6 +41,7 @@ async function compile(): Promise<number> {
       "--allow-env",
       "--allow-read",
       "--allow-write",
+      "--allow-sys=statfs",
       `--output=${DENO_EXECUTABLE}`,
       MAIN,
     ],

@@ -10,6 +10,7 @@
  * ```sh
  * deno task soak                            # 30 s, 20 clients
  * deno task soak --seconds 120 --clients 50
+ * deno task soak --sqlite --back-to-back    # an SQLite file; no pauses
  * ```
  *
  * Only 127.0.0.1 is contacted. Exits 1 when something was left behind or
@@ -39,6 +40,18 @@ export interface SoakOptions {
    * @default {20}
    */
   clients?: number;
+  /**
+   * Where the server keeps messages: in memory, or in an SQLite file in a
+   * temporary folder (removed afterwards).
+   * @default {"memory"}
+   */
+  store?: "memory" | "sqlite";
+  /**
+   * Longest pause between two frames of a client, in milliseconds; 0 sends
+   * them back to back, so that closes race the frames still queued.
+   * @default {20}
+   */
+  maxPauseMs?: number;
 }
 
 /** The live gauges that must be back to 0 once every client is gone. */
@@ -52,6 +65,8 @@ const GAUGES = [
 export interface SoakReport {
   seconds: number;
   clients: number;
+  store: "memory" | "sqlite";
+  maxPauseMs: number;
   /** Sessions, frames and failures, as the clients counted them. */
   counts: ClientCounts;
   /** `chat_messages_received_total` at the end. */
@@ -75,10 +90,19 @@ const SETTLE_MS = 5000;
 export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
   const seconds = options.seconds ?? 30;
   const clients = options.clients ?? 20;
+  const dir = options.store === "sqlite"
+    ? await Deno.makeTempDir({ prefix: "chat_soak_" })
+    : undefined;
   const server = await startServerProcess([
     "--db",
-    ":memory:",
+    dir ? `${dir}/chat.db` : ":memory:",
     "--rate-limit",
+    "0",
+    "--ip-rate-limit",
+    "0",
+    "--ip-message-rate",
+    "0",
+    "--ip-room-rate",
     "0",
     "--log-level",
     "warn",
@@ -89,6 +113,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
       wsUrl: server.wsUrl,
       deadline: Date.now() + seconds * 1000,
       counts: { websocket: 0, raw: 0, halfFrame: 0, failed: 0, framesSent: 0 },
+      maxPauseMs: options.maxPauseMs ?? 20,
     };
     const sampling = { peak: rssKiB };
     await Promise.all([
@@ -106,6 +131,8 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     return {
       seconds,
       clients,
+      store: options.store ?? "memory",
+      maxPauseMs: run.maxPauseMs,
       counts: run.counts,
       messagesStored,
       rssKiB: { start: rssKiB, peak: Math.max(sampling.peak, end), end },
@@ -116,6 +143,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     };
   } finally {
     await server.stop();
+    if (dir) await Deno.remove(dir, { recursive: true });
   }
 }
 
@@ -132,7 +160,12 @@ export function formatReport(report: SoakReport): string {
   const gauges = Object.entries(afterClients)
     .map(([name, value]) => `${name} ${value}`);
   return [
-    `soak: ${report.seconds} s, ${report.clients} clients`,
+    `soak: ${report.seconds} s, ${report.clients} clients, ` +
+    `${report.store} store, ${
+      report.maxPauseMs > 0
+        ? `pauses of up to ${report.maxPauseMs} ms`
+        : "frames back to back"
+    }`,
     `sessions: ${counts.websocket} WebSocket (closed cleanly), ` +
     `${counts.raw} raw TCP (dropped without a close frame, ` +
     `${counts.halfFrame} of them mid-frame), ${counts.failed} failed`,
@@ -183,14 +216,17 @@ async function isHealthy(httpUrl: string): Promise<boolean> {
   }
 }
 
-const USAGE = `Usage: deno task soak [--seconds N] [--clients N]
+const USAGE =
+  `Usage: deno task soak [--seconds N] [--clients N] [--sqlite] [--back-to-back]
 
 Starts the chat server on 127.0.0.1 and has clients join, leave, send and
 disconnect at random, then checks that nothing is left behind.
 
-  --seconds N   how long the clients keep going, 1 to 3600 (default 30)
-  --clients N   how many clients run at once, 1 to 1000 (default 20)
-  -h, --help    show this help
+  --seconds N     how long the clients keep going, 1 to 3600 (default 30)
+  --clients N     how many clients run at once, 1 to 1000 (default 20)
+  --sqlite        the server keeps messages in an SQLite file, not in memory
+  --back-to-back  clients send without pausing between frames
+  -h, --help      show this help
 
 Exits 0 when the run is clean, 1 when something was left behind.`;
 
@@ -214,6 +250,8 @@ function parseOptions(args: string[]): Required<SoakOptions> | undefined {
       options: {
         seconds: { type: "string", default: "30" },
         clients: { type: "string", default: "20" },
+        sqlite: { type: "boolean", default: false },
+        "back-to-back": { type: "boolean", default: false },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -224,6 +262,8 @@ function parseOptions(args: string[]): Required<SoakOptions> | undefined {
   return {
     seconds: wholeNumber(values.seconds, "--seconds", 3600),
     clients: wholeNumber(values.clients, "--clients", 1000),
+    store: values.sqlite ? "sqlite" : "memory",
+    maxPauseMs: values["back-to-back"] ? 0 : 20,
   };
 }
 

@@ -27,18 +27,28 @@ const ROOM_IDS = [
   "r",
   "💬 lounge",
   " padded ",
-  "\u200b", // zero-width space: not blank to String.prototype.trim
+  "Cafe\u0301", // stored in NFC, as "Café"
   "__proto__",
   "constructor",
   "a/b%2F?#",
   "r".repeat(LIMITS.roomId),
+  "💬".repeat(LIMITS.roomId), // characters are code points
 ];
-const NAMES = ["Will", "Zoë", "𝒜𝒹𝒶", "toString", "n".repeat(LIMITS.from)];
+const NAMES = [
+  "Will",
+  "Zoë",
+  "Zoe\u0308", // the same name, decomposed
+  "𝒜𝒹𝒶",
+  "👨‍👩‍👧",
+  "toString",
+  "n".repeat(LIMITS.from),
+];
 const MESSAGES = [
   "hi",
   "<script>alert(1)</script>",
   "'; DROP TABLE messages; --",
-  "\u0000\u0007\u001b[2J",
+  "two\nlines\tand a tab\r\n",
+  "mixed עברית text\u200f.",
   "m".repeat(LIMITS.message),
 ];
 
@@ -54,7 +64,11 @@ export const anyText: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: codeUnit }),
 );
 
-/** Strings a text field of at most `max` characters refuses, or just takes. */
+/**
+ * Strings a text field of at most `max` characters refuses, or just takes:
+ * at and over the limit, blank and invisible, with characters that reorder
+ * or hide text or act on a terminal, and not in NFC.
+ */
 function edgeString(max: number): fc.Arbitrary<string> {
   return fc.oneof(
     fc.constantFrom(
@@ -64,11 +78,31 @@ function edgeString(max: number): fc.Arbitrary<string> {
       "\u00a0\u3000\ufeff", // blank to String.prototype.trim
       "x".repeat(max), // at the limit: accepted
       "x".repeat(max + 1),
-      "😀".repeat(max / 2 + 1), // two UTF-16 units each
+      "😀".repeat(max), // two UTF-16 units, one character each
+      "😀".repeat(max + 1),
+      "e\u0301".repeat(max / 2), // shorter once in NFC
       "\ud800",
       "a\udc00b",
       "\udbff\udfff", // a valid pair: U+10FFFF
       "h".repeat(HUGE),
+      "\u200b", // zero-width space: not blank to String.prototype.trim
+      "\u200b\u200c\u200d\u2060", // only invisible
+      "\u3164", // Hangul filler
+      "\u2800", // blank braille
+      "\ufe0f", // a variation selector alone
+      "\u0301\u0302", // combining marks alone
+      `a${"\u0301".repeat(8)}`, // the longest run of marks accepted
+      `a${"\u0301".repeat(9)}`,
+      "Ann\u202e", // right-to-left override
+      "\u2067x\u2069", // an isolate
+      "Ann\u200e", // left-to-right mark
+      "Ann\u{e0041}", // a tag character
+      "🏴󠁧󠁢󠁳󠁣󠁴󠁿", // a flag made of tag characters
+      "a\u0000b",
+      "\u001b[2J\u001b]0;title\u0007",
+      "a\u007fb", // DEL
+      "a\u009bb", // C1: CSI
+      "a\u2028b", // line separator
     ),
     anyText,
   );

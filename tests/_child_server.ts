@@ -18,6 +18,7 @@ export const START_PERMISSIONS = [
   "--allow-env",
   "--allow-read",
   "--allow-write",
+  "--allow-sys=statfs",
 ];
 
 /** How long a child process may take to start or to end. */
@@ -95,10 +96,11 @@ export const SERVER_COMMANDS: ServerCommand[] = [
 
 /**
  * Arguments that keep a child off port 3000 and, unless the test names a
- * database, off `./data/chat.db`.
+ * database or Redis, off `./data/chat.db`.
  */
 function isolated(args: string[], db: string): string[] {
-  const store = args.some((arg) => arg.startsWith("--db")) ? [] : ["--db", db];
+  const named = args.some((arg) => /^--(db|redis)\b/.test(arg));
+  const store = named ? [] : ["--db", db];
   return ["--host", "127.0.0.1", "--port", "0", ...store, ...args];
 }
 
@@ -158,11 +160,13 @@ export async function runToEnd(
 export async function startChildServer(
   server: ServerCommand,
   args: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<ChildServer> {
   const [command, ...before] = await server.command();
   const dir = await Deno.makeTempDir({ prefix: "chat_test_" });
   const child = new Deno.Command(command!, {
     args: [...before, ...isolated(args, `${dir}/chat.db`)],
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "inherit",

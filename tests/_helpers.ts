@@ -28,6 +28,26 @@ export function within<T>(
   return withinMs(promise, what, ms);
 }
 
+/**
+ * Resolves once `condition` holds, checking it every 10 ms; rejects after
+ * `ms` (default {@linkcode WAIT_MS}).
+ */
+export function eventually(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  ms = WAIT_MS,
+): Promise<void> {
+  return within(
+    (async () => {
+      while (!await condition()) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })(),
+    what,
+    ms,
+  );
+}
+
 /** Invalid JSON whose error names a spot no other test input reaches. */
 const PROBE = `${"\n".repeat(7)}¿probe?`;
 const PROBE_ERROR =

@@ -1,14 +1,25 @@
 /**
  * A WebSocket client at the TCP level, for clients that misbehave: one that
- * never reads, or never answers a ping. It does the opening handshake and
- * can send frames, nothing more.
+ * never reads, never answers a ping, or writes several frames and a close
+ * at once. It does the opening handshake, and reads frames only when asked.
  *
  * @module
  */
 import { within } from "./_helpers.ts";
 
-/** Opens a TCP connection and completes the WebSocket opening handshake. */
-export async function rawWebSocket(wsUrl: string): Promise<Deno.TcpConn> {
+export {
+  maskedCloseFrame,
+  maskedTextFrame,
+} from "../scripts/_raw_websocket.ts";
+
+/**
+ * Opens a TCP connection and completes the WebSocket opening handshake,
+ * with these extra header lines (`X-Forwarded-For: 10.0.0.1`).
+ */
+export async function rawWebSocket(
+  wsUrl: string,
+  headers: string[] = [],
+): Promise<Deno.TcpConn> {
   const url = new URL(wsUrl);
   const conn = await Deno.connect({
     hostname: url.hostname,
@@ -21,6 +32,7 @@ export async function rawWebSocket(wsUrl: string): Promise<Deno.TcpConn> {
     "Connection: Upgrade",
     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
     "Sec-WebSocket-Version: 13",
+    ...headers,
     "",
     "",
   ].join("\r\n");
@@ -42,23 +54,153 @@ export async function rawWebSocket(wsUrl: string): Promise<Deno.TcpConn> {
   return conn;
 }
 
-/** A masked text frame, as a client must send it. */
-export function maskedTextFrame(text: string): Uint8Array {
-  const payload = new TextEncoder().encode(text);
-  const length = payload.length;
-  const header = length < 126
-    ? [0x81, 0x80 | length]
-    : length < 65536
-    ? [0x81, 0x80 | 126, length >> 8, length & 0xff]
-    : (() => {
-      throw new RangeError("frame too long for this helper");
-    })();
-  const mask = crypto.getRandomValues(new Uint8Array(4));
-  const frame = new Uint8Array(header.length + 4 + length);
-  frame.set(header, 0);
-  frame.set(mask, header.length);
-  for (let i = 0; i < length; i++) {
-    frame[header.length + 4 + i] = payload[i]! ^ mask[i % 4]!;
+/** Writes every byte of `bytes`, in as few writes as the kernel takes. */
+export async function writeAll(
+  conn: Deno.TcpConn,
+  bytes: Uint8Array,
+): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += await conn.write(bytes.subarray(written));
   }
-  return frame;
+}
+
+/** One frame from the server: its opcode and payload. */
+export interface ServerFrameBytes {
+  opcode: number;
+  payload: Uint8Array;
+}
+
+/** Reads the server's frames from a raw connection, one at a time. */
+export class FrameReader {
+  #conn: Deno.TcpConn;
+  #buffer = new Uint8Array(0);
+
+  constructor(conn: Deno.TcpConn) {
+    this.#conn = conn;
+  }
+
+  /** The next frame, or `null` once the connection has ended. */
+  async next(): Promise<ServerFrameBytes | null> {
+    if (!await this.#fill(2)) return null;
+    const length7 = this.#buffer[1]! & 0x7f;
+    const extra = length7 === 126 ? 2 : length7 === 127 ? 8 : 0;
+    if (!await this.#fill(2 + extra)) return null;
+    const view = new DataView(this.#buffer.buffer, this.#buffer.byteOffset);
+    const length = extra === 2
+      ? view.getUint16(2)
+      : extra === 8
+      ? Number(view.getBigUint64(2))
+      : length7;
+    if (!await this.#fill(2 + extra + length)) return null;
+    const frame = {
+      opcode: this.#buffer[0]! & 0x0f,
+      payload: this.#buffer.slice(2 + extra, 2 + extra + length),
+    };
+    this.#buffer = this.#buffer.slice(2 + extra + length);
+    return frame;
+  }
+
+  /** The next text frame, parsed; `null` once a close frame or the end came. */
+  async nextText(): Promise<Record<string, unknown> | null> {
+    for (;;) {
+      const frame = await within(this.next(), "a frame");
+      if (frame === null || frame.opcode === 0x8) return null;
+      if (frame.opcode === 0x1) {
+        return JSON.parse(new TextDecoder().decode(frame.payload));
+      }
+    }
+  }
+
+  async #fill(length: number): Promise<boolean> {
+    while (this.#buffer.length < length) {
+      const chunk = new Uint8Array(65536);
+      let read;
+      try {
+        read = await this.#conn.read(chunk);
+      } catch {
+        return false;
+      }
+      if (read === null) return false;
+      const grown = new Uint8Array(this.#buffer.length + read);
+      grown.set(this.#buffer);
+      grown.set(chunk.subarray(0, read), this.#buffer.length);
+      this.#buffer = grown;
+    }
+    return true;
+  }
+}
+
+/** Opens a TCP connection to the host and port of an `http://` URL. */
+export function tcpConnect(httpUrl: string): Promise<Deno.TcpConn> {
+  const url = new URL(httpUrl);
+  return Deno.connect({ hostname: url.hostname, port: Number(url.port) });
+}
+
+/** An HTTP/1.1 response read off a raw connection. */
+export interface RawResponse {
+  /** The status line, such as `HTTP/1.1 408 Request Timeout`. */
+  status: string;
+  /** Header names in lower case. */
+  headers: Map<string, string>;
+  /** The body (with a `Content-Length`), as text. */
+  body: string;
+}
+
+/**
+ * Reads one response with a `Content-Length` off `conn`, without reading
+ * past it. Every wait is bounded (by `ms` each, if given).
+ */
+export async function readResponse(
+  conn: Deno.TcpConn,
+  ms?: number,
+): Promise<RawResponse> {
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(65536);
+  let bytes = new Uint8Array(0);
+  for (;;) {
+    const text = decoder.decode(bytes);
+    const end = text.indexOf("\r\n\r\n");
+    if (end >= 0) {
+      const [status = "", ...lines] = text.slice(0, end).split("\r\n");
+      const headers = new Map(lines.map((line) => {
+        const colon = line.indexOf(":");
+        return [
+          line.slice(0, colon).toLowerCase(),
+          line.slice(colon + 1).trim(),
+        ];
+      }));
+      const length = Number(headers.get("content-length"));
+      const head = new TextEncoder().encode(text.slice(0, end + 4)).length;
+      if (bytes.length >= head + length) {
+        const body = decoder.decode(bytes.subarray(head, head + length));
+        return { status, headers, body };
+      }
+    }
+    const read = await within(conn.read(buffer), "a response", ms);
+    if (read === null) {
+      throw new Error(`connection closed mid-response: ${text.slice(0, 200)}`);
+    }
+    const more = new Uint8Array(bytes.length + read);
+    more.set(bytes);
+    more.set(buffer.subarray(0, read), bytes.length);
+    bytes = more;
+  }
+}
+
+/**
+ * Everything the server sends until it closes the connection, as text;
+ * rejects if it does not close it within `ms`.
+ */
+export async function readToEnd(
+  conn: Deno.TcpConn,
+  ms?: number,
+): Promise<string> {
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(65536);
+  let text = "";
+  for (;;) {
+    const read = await within(conn.read(buffer), "the server to close", ms);
+    if (read === null) return text + decoder.decode();
+    text += decoder.decode(buffer.subarray(0, read), { stream: true });
+  }
 }

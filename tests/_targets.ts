@@ -34,6 +34,18 @@ export interface Target {
   start(flags?: ServerFlags): Promise<TestServer>;
 }
 
+/**
+ * The flags that turn every rate limit off, for tests that send far faster
+ * than any person may.
+ */
+export const NO_RATE_LIMITS: ServerFlags = {
+  "rate-limit": 0,
+  "ip-rate-limit": 0,
+  "ip-message-rate": 0,
+  "ip-room-rate": 0,
+  "history-rate-limit": 0,
+};
+
 /** `{ "rate-limit": 0 }` as `["--rate-limit=0"]`. */
 export function flagArgs(flags: ServerFlags): string[] {
   return Object.entries(flags).map(([name, value]) =>
@@ -57,9 +69,10 @@ export const IN_PROCESS: Target = {
     const { config } = request;
     return startServer({
       ...serverOptions(config),
-      store: config.db === ":memory:"
-        ? new MemoryStore()
-        : new SqliteStore({ path: config.db }),
+      store: config.db === ":memory:" ? new MemoryStore() : new SqliteStore({
+        path: config.db,
+        busyTimeoutMs: config["db-busy-timeout"] * 1000,
+      }),
     });
   },
 };

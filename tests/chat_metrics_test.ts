@@ -2,7 +2,7 @@ import {
   deepStrictEqual as assertEquals,
   ok as assert,
 } from "node:assert/strict";
-import { ChatMetrics } from "../lib/metrics/chat_metrics.ts";
+import { ChatMetrics, closeCodeLabel } from "../lib/metrics/chat_metrics.ts";
 import { Counter, Histogram } from "../lib/metrics/prometheus.ts";
 
 Deno.test("ChatMetrics.render() writes the Prometheus text format", () => {
@@ -50,4 +50,22 @@ Deno.test("Histogram buckets are cumulative", () => {
     'h_bucket{le="2"} 3',
     'h_bucket{le="+Inf"} 4',
   ]);
+});
+
+Deno.test("closeCodeLabel() keeps the defined codes and groups the rest", () => {
+  const cases: [string, string][] = [
+    ["1000", "1000"],
+    ["1013", "1013"],
+    ["1004", "other"],
+    ["2999", "other"],
+    ["3000", "3xxx"],
+    ["3999", "3xxx"],
+    ["4000", "4xxx"],
+    ["4999", "4xxx"],
+    ["5000", "other"],
+    ["abc", "other"],
+  ];
+  for (const [code, label] of cases) {
+    assertEquals(closeCodeLabel(code), label, code);
+  }
 });

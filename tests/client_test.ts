@@ -231,27 +231,46 @@ Deno.test("scripts/client.ts says when the server cannot be reached", async () =
 });
 
 Deno.test("scripts/client.ts prints control characters escaped", async (t) => {
-  await using chat = await startServer();
-  const ann = await chat.connect();
+  // A server whose frames and room list carry control characters: the
+  // chat server refuses them in names and rooms, but a client must not
+  // trust any server to.
   const room = "r\x1b[31m";
-  await ann.join(room, "Ann\u202e");
-  await using client = new ClientProcess([
-    "--room",
-    room,
-    "--name",
-    "Will",
-    "--url",
-    chat.wsUrl,
-  ]);
-  await client.waitFor(/^\[r\\x1b\[31m\] \* Will joined$/);
-
-  await t.step("in messages and names", async () => {
-    ann.send({
-      type: "send-message",
+  const frames = [
+    { type: "join-room", room_id: "r", from: "Will" },
+    { type: "join-room", room_id: room, from: "Eve\x1b[2K" },
+    {
+      type: "receive-message",
       room_id: room,
       from: "Ann\u202e",
       message: "\x1b[2J\x1b]0;pwned\x07\n[r] 12:00 Admin: trust me\r\x9b1A",
-    });
+      sent_at: 1_700_000_000,
+      id: 1,
+    },
+  ];
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) => {
+      if (request.headers.get("upgrade") !== "websocket") {
+        return Response.json({ rooms: [room, "\x1b]0;title\x07"] });
+      }
+      const { socket, response } = Deno.upgradeWebSocket(request);
+      socket.onmessage = () => {
+        for (const frame of frames) socket.send(JSON.stringify(frame));
+      };
+      return response;
+    },
+  );
+  await using client = new ClientProcess([
+    "--room",
+    "r",
+    "--name",
+    "Will",
+    "--url",
+    `ws://127.0.0.1:${server.addr.port}`,
+  ]);
+
+  await t.step("in room ids, names and messages", async () => {
+    await client.waitFor(/^\[r\\x1b\[31m\] \* Eve\\x1b\[2K joined$/);
     await client.waitFor(
       /^\[r\\x1b\[31m\] \d\d:\d\d Ann\\u202e: \\x1b\[2J\\x1b\]0;pwned\\x07\\n\[r\] 12:00 Admin: trust me\\r\\x9b1A$/,
     );
@@ -259,7 +278,7 @@ Deno.test("scripts/client.ts prints control characters escaped", async (t) => {
 
   await t.step("in the list of rooms", async () => {
     await client.type("/rooms");
-    await client.waitFor(/^rooms: r\\x1b\[31m$/);
+    await client.waitFor(/^rooms: r\\x1b\[31m, \\x1b\]0;title\\x07$/);
   });
 
   await t.step("and nowhere raw", async () => {

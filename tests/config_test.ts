@@ -20,19 +20,32 @@ Deno.test("parseConfig() uses defaults without flags or variables", () => {
       host: "0.0.0.0",
       "join-history": 50,
       "page-max": 1000,
+      "page-max-bytes": 1048576,
+      "history-rate-limit": 30,
       db: "./data/chat.db",
+      "db-busy-timeout": 5,
+      redis: null,
       "history-max": 10000,
-      "history-ttl": null,
+      "history-ttl": 30 * 24 * 60 * 60,
       "max-frame-bytes": 65536,
       "max-body-bytes": 65536,
+      "body-timeout": 10,
+      "write-timeout": 30,
       "max-rooms-per-connection": 100,
       "max-connections": 10000,
       "max-connections-per-ip": 0,
       "rate-limit": 20,
+      "ip-rate-limit": 200,
+      "ip-message-rate": 20,
+      "ip-room-rate": 30,
+      "max-rooms": 100_000,
+      "min-free-disk": 100 * 1024 * 1024,
       "flood-timeout": 10,
       "max-buffered-bytes": 1048576,
       "idle-timeout": 30,
       "allowed-origins": [],
+      "trust-proxy": [],
+      "metrics-token": null,
       "log-level": "info",
       "log-format": "text",
     },
@@ -139,7 +152,7 @@ Deno.test("parseConfig() gives the history options their defaults", () => {
   const config = configOf([]);
   assertEquals(config.db, "./data/chat.db");
   assertEquals(config["history-max"], 10000);
-  assertEquals(config["history-ttl"], null);
+  assertEquals(config["history-ttl"], 30 * 24 * 60 * 60);
   assertEquals(config["page-max"], 1000);
 });
 
@@ -206,6 +219,23 @@ Deno.test("parseConfig() refuses a bad history option, saying why", async (t) =>
       "--page-max must be a whole number from 1 to 1000",
     ],
     [["--db", " "], "--db must not be empty"],
+    [
+      ["--redis", "http://localhost:6379"],
+      '--redis must start with redis:// or rediss:// (TLS), not "http://localhost:6379"',
+    ],
+    [
+      ["--redis", "redis://:s3cret@localhost:6379/x"],
+      '--redis may end with a database number such as /0, not "/x" ("redis://:***@localhost:6379/x")',
+    ],
+    [
+      ["--redis", "redis://u:s3cret@local host"],
+      '--redis must be a URL such as redis://localhost:6379/0, not "redis://u:***@local host"',
+    ],
+    [
+      ["--redis", "redis://localhost:6379/0?tls=1"],
+      "--redis must not have a query or fragment",
+    ],
+    [["--redis", "redis://"], "--redis must name a host"],
   ];
   for (const [args, message] of cases) {
     await t.step(args.join(" "), () => {
@@ -223,7 +253,84 @@ Deno.test("helpText() lists the history options", () => {
   for (const text of ["--db", "CHAT_DB", "--history-max", "--history-ttl"]) {
     assert(help.includes(text), text);
   }
-  assert(help.includes("env CHAT_HISTORY_TTL, default off"));
+  assert(help.includes("env CHAT_HISTORY_TTL, default 30d"));
+});
+
+Deno.test("parseConfig() reads --min-free-disk as a size", async (t) => {
+  const cases: [string, number][] = [
+    ["0", 0],
+    ["1048576", 1048576],
+    ["512M", 512 * 1024 ** 2],
+    ["2G", 2 * 1024 ** 3],
+    ["2GiB", 2 * 1024 ** 3],
+    ["10k", 10 * 1024],
+  ];
+  for (const [text, bytes] of cases) {
+    await t.step(text, () => {
+      const request = parseConfig(["--min-free-disk", text], noEnv);
+      assert(!request.help);
+      assertEquals(request.config["min-free-disk"], bytes);
+    });
+  }
+  await t.step("not a size", () => {
+    assertThrows(
+      () => parseConfig(["--min-free-disk", "lots"], noEnv),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.message ===
+          '--min-free-disk must be a size such as 100M, 2G or 1048576 (bytes), not "lots"',
+    );
+  });
+});
+
+Deno.test("parseConfig() takes a Redis URL with user, password and database", async (t) => {
+  const cases: [string, string][] = [
+    ["redis://localhost", "redis://localhost"],
+    ["redis://127.0.0.1:6380/2", "redis://127.0.0.1:6380/2"],
+    [
+      "rediss://ann:p%40ss@redis.example:6380/15",
+      "rediss://ann:p%40ss@redis.example:6380/15",
+    ],
+    ["redis://:secret@[::1]:6379", "redis://:secret@[::1]:6379"],
+  ];
+  for (const [url, expected] of cases) {
+    await t.step(url, () => {
+      assertEquals(configOf(["--redis", url]).redis, expected);
+      assertEquals(
+        configOf([], { CHAT_REDIS: url }).redis,
+        expected,
+      );
+    });
+  }
+  await t.step("off", () => {
+    assertEquals(configOf(["--redis", "off"]).redis, null);
+  });
+});
+
+Deno.test("parseConfig() refuses --db together with --redis, whichever way each is given", async (t) => {
+  const cases: [string[], Record<string, string>, string][] = [
+    [["--db", "x.db", "--redis", "redis://localhost"], {}, "--db and --redis"],
+    [
+      ["--redis", "redis://localhost"],
+      { CHAT_DB: "x.db" },
+      "CHAT_DB and --redis",
+    ],
+    [
+      ["--db", "x.db"],
+      { CHAT_REDIS: "redis://localhost" },
+      "--db and CHAT_REDIS",
+    ],
+  ];
+  for (const [args, env, names] of cases) {
+    await t.step(names, () => {
+      assertThrows(
+        () => configOf(args, env),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.message.startsWith(`${names} cannot be used together`),
+      );
+    });
+  }
 });
 
 Deno.test("helpText() and the README's configuration table agree", () => {

@@ -19,10 +19,12 @@ function recordingDispatcher(
   const dispatch = createDispatcher(
     { "join-room": handle, "leave-room": handle, "send-message": handle },
     {
-      send: (text) => void replies.push(JSON.parse(text)),
+      ...options,
+      isOpen: () => true,
+      reply: (text) => void replies.push(JSON.parse(text)),
       close: (code, reason) => void closes.push([code, reason]),
+      onUnexpectedError: (error) => unexpected.push(error),
     },
-    { ...options, onUnexpectedError: (error) => unexpected.push(error) },
   );
   return { dispatch, handled, replies, unexpected, closes };
 }
@@ -101,7 +103,7 @@ Deno.test("createDispatcher() turns handler errors into error frames", async (t)
 
 Deno.test("createDispatcher() keeps a connection's frames in order", async (t) => {
   /** Handlers whose work finishes only when the test says so. */
-  function gatedDispatcher() {
+  function gatedDispatcher(admit?: () => void | Promise<void>) {
     const events: string[] = [];
     const gates = new Map<string, PromiseWithResolvers<void>>();
     const gate = (name: string) => {
@@ -128,7 +130,9 @@ Deno.test("createDispatcher() keeps a connection's frames in order", async (t) =
         },
       },
       {
-        send: (text) => void events.push(`reply ${JSON.parse(text).error}`),
+        isOpen: () => true,
+        admit,
+        reply: (text) => void events.push(`reply ${JSON.parse(text).error}`),
         close: () => {},
       },
     );
@@ -206,9 +210,103 @@ Deno.test("createDispatcher() keeps a connection's frames in order", async (t) =
   });
 });
 
+Deno.test("createDispatcher() keeps the order when the budget takes a while", async (t) => {
+  const send = (message: string) =>
+    JSON.stringify({ type: "send-message", room_id: "r", from: "W", message });
+
+  await t.step("a refusal decided after a wait does not overtake", async () => {
+    const events: string[] = [];
+    let budget = 2;
+    const dispatch = createDispatcher({
+      "join-room": () => {},
+      "leave-room": () => {},
+      "send-message": (frame) => {
+        events.push(`store ${frame.message}`);
+        return new Promise((resolve) => setTimeout(resolve, 5)).then(() =>
+          void events.push(`echo ${frame.message}`)
+        );
+      },
+    }, {
+      isOpen: () => true,
+      // A budget kept elsewhere: each decision takes a round trip.
+      admit: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        if (budget-- <= 0) throw new ProtocolError("over budget", "test");
+      },
+      reply: (text) => void events.push(`reply ${JSON.parse(text).error}`),
+      close: () => {},
+    });
+    await Promise.all(["a", "b", "c", "d"].map((m) => dispatch(send(m))));
+    assertEquals(events, [
+      "store a",
+      "store b",
+      "echo a",
+      "echo b",
+      "reply over budget",
+      "reply over budget",
+    ]);
+  });
+
+  await t.step("every frame spends from the budget, valid or not", async () => {
+    let spent = 0;
+    const dispatch = createDispatcher({
+      "join-room": () => {},
+      "leave-room": () => {},
+      "send-message": () => {},
+    }, {
+      isOpen: () => true,
+      spend: () => void spent++,
+      reply: () => {},
+      close: () => {},
+    });
+    await dispatch("not json");
+    await dispatch(new Uint8Array(3));
+    await dispatch(JSON.stringify({ type: "leave-room", room_id: "r" }));
+    await dispatch(send("m"));
+    assertEquals(spent, 4);
+  });
+});
+
+Deno.test("createDispatcher() drops the frames still queued once closed", async () => {
+  let open = true;
+  const handled: string[] = [];
+  const gate = Promise.withResolvers<void>();
+  const dispatch = createDispatcher({
+    "join-room": (frame) => void handled.push(`join ${frame.room_id}`),
+    "leave-room": () => void handled.push("leave"),
+    "send-message": (frame) => {
+      handled.push(`send ${frame.message}`);
+      return gate.promise;
+    },
+  }, {
+    isOpen: () => open,
+    reply: (text) => void handled.push(`reply ${text}`),
+    close: () => {},
+  });
+  const all = [
+    dispatch(
+      JSON.stringify({
+        type: "send-message",
+        room_id: "a",
+        from: "W",
+        message: "m",
+      }),
+    ),
+    dispatch(JSON.stringify({ type: "join-room", room_id: "b", from: "W" })),
+    dispatch("not json"),
+  ];
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  open = false;
+  gate.resolve();
+  await Promise.all(all);
+  await dispatch(JSON.stringify({ type: "leave-room", room_id: "a" }));
+  assertEquals(handled, ["send m"]);
+});
+
 Deno.test("createDispatcher() closes with 1009 for a frame far over the limit", async (t) => {
   const cases: [string, unknown][] = [
     ["text", "x".repeat(1025)],
+    ["text counted in bytes", "€".repeat(342)],
     ["binary", new Uint8Array(1025)],
     ["a Blob", new Blob([new Uint8Array(1025)])],
   ];

@@ -18,7 +18,7 @@ for (const command of SERVER_COMMANDS) {
     );
 
     const reply = await readReply(await fetch(`${server.httpUrl}/rooms`));
-    assertEquals(reply.body, { rooms: [] });
+    assertEquals(reply.body, { rooms: [], has_more: false });
 
     const client = await openClient(server.wsUrl);
     try {

@@ -4,6 +4,8 @@
  * @module
  */
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
+import { RedisConnection } from "../lib/redis/redis_connection.ts";
+import { RedisStore } from "../lib/redis/redis_store.ts";
 import { MemoryStore } from "../lib/store/memory.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 import type {
@@ -12,6 +14,7 @@ import type {
   ReadOptions,
 } from "../lib/store/store.ts";
 import { within } from "./_helpers.ts";
+import { redisTestsEnabled, startRedisServer } from "./_redis_server.ts";
 
 /** A clock that tests set by hand. */
 class FakeClock {
@@ -21,12 +24,39 @@ class FakeClock {
 
 const STORES: {
   name: string;
-  open(now: () => number): MessageStore;
+  /** Whether ids increase across rooms too, not only within each room. */
+  serverWideIds: boolean;
+  /** Whether the store can run here (Redis needs redis-server). */
+  ignore?: boolean;
+  /** A new, empty store, closed (with what it started) by `await using`. */
+  open(now: () => number): Promise<MessageStore & AsyncDisposable>;
 }[] = [
-  { name: "MemoryStore", open: (now) => new MemoryStore({ now }) },
+  {
+    name: "MemoryStore",
+    serverWideIds: true,
+    open: (now) => Promise.resolve(disposable(new MemoryStore({ now }))),
+  },
   {
     name: "SqliteStore",
-    open: (now) => new SqliteStore({ path: ":memory:", now }),
+    serverWideIds: true,
+    open: (now) =>
+      Promise.resolve(disposable(new SqliteStore({ path: ":memory:", now }))),
+  },
+  {
+    name: "RedisStore",
+    serverWideIds: false,
+    ignore: !redisTestsEnabled(),
+    async open(now) {
+      const redis = await startRedisServer();
+      const connection = await RedisConnection.open({ url: redis.url });
+      const store = new RedisStore({ connection, now });
+      return Object.assign(store, {
+        [Symbol.asyncDispose]: async () => {
+          await store.close();
+          await redis.stop();
+        },
+      });
+    },
   },
 ];
 
@@ -46,10 +76,12 @@ async function fill(store: MessageStore, roomId: string, count: number) {
   return ids;
 }
 
-for (const { name, open } of STORES) {
-  Deno.test(`${name}.append() stamps sent_at and strictly increasing ids`, async () => {
+for (const { name, open, serverWideIds, ignore = false } of STORES) {
+  Deno.test(`${name}.append() stamps sent_at and strictly increasing ids`, {
+    ignore,
+  }, async () => {
     const clock = new FakeClock();
-    await using store = disposable(open(clock.now));
+    await using store = await open(clock.now);
     const first = await append(store, {
       room_id: "r",
       from: "Ann",
@@ -76,11 +108,40 @@ for (const { name, open } of STORES) {
       "id",
     ]);
     assertEquals(second.sent_at, 1_700_000_001.5);
-    assertEquals(second.id > first.id, true);
+    const third = await append(store, { room_id: "r", from: "A", message: "" });
+    assertEquals(third.id > first.id, true);
+    // Redis counts each room on its own: 1, 2, 3... in every room.
+    if (serverWideIds) assertEquals(second.id > first.id, true);
   });
 
-  Deno.test(`${name}.read() pages through a room`, async (t) => {
-    await using store = disposable(open(new FakeClock().now));
+  Deno.test(
+    `${name}.append() resolves a room's appends in the order of their ids`,
+    { ignore },
+    async () => {
+      await using store = await open(new FakeClock().now);
+      // All at once, across a room's first message and its hundredth (where
+      // the Redis store does more work).
+      const resolved: number[] = [];
+      await within(
+        Promise.all(
+          Array.from(
+            { length: 150 },
+            (_, i) =>
+              store.append({ room_id: "r", from: "A", message: `${i}` })
+                .then((message) => resolved.push(message.id)),
+          ),
+        ),
+        "150 appends",
+      );
+      assertEquals(
+        resolved,
+        resolved.toSorted((a, b) => a - b),
+      );
+    },
+  );
+
+  Deno.test(`${name}.read() pages through a room`, { ignore }, async (t) => {
+    await using store = await open(new FakeClock().now);
     // Another room's messages in between, so a room's ids have gaps.
     const ids: number[] = [];
     for (let i = 0; i < 10; i++) {
@@ -136,84 +197,147 @@ for (const { name, open } of STORES) {
     });
   });
 
-  Deno.test(`${name}.rooms() lists rooms in the order of their first message`, async () => {
-    await using store = disposable(open(new FakeClock().now));
+  Deno.test(`${name}.rooms() lists rooms in the order of their first message`, {
+    ignore,
+  }, async (t) => {
+    await using store = await open(new FakeClock().now);
     for (const room of ["b", "a", "b", "c", "a"]) await fill(store, room, 1);
-    assertEquals(await store.rooms(), ["b", "a", "c"]);
+    assertEquals(await store.roomCount(), 3);
+
+    await t.step("in one page when they fit", async () => {
+      assertEquals(await store.rooms({ limit: 3 }), { rooms: ["b", "a", "c"] });
+    });
+
+    await t.step(
+      "page by page, each from the next of the one before",
+      async () => {
+        const first = await store.rooms({ limit: 2 });
+        assertEquals(first.rooms, ["b", "a"]);
+        assertEquals(typeof first.next, "number");
+        assertEquals(await store.rooms({ limit: 2, after: first.next }), {
+          rooms: ["c"],
+        });
+      },
+    );
+
+    await t.step("after a position past the last: none", async () => {
+      const { next } = await store.rooms({ limit: 1 });
+      const last = await store.rooms({ limit: 1, after: next });
+      const rest = await store.rooms({ limit: 1, after: last.next });
+      assertEquals(rest.rooms, ["c"]);
+      assertEquals(
+        await store.rooms({ limit: 5, after: Number.MAX_SAFE_INTEGER }),
+        { rooms: [] },
+      );
+    });
   });
 
-  Deno.test(`${name}.stats() counts a room's messages`, async () => {
+  Deno.test(`${name}.rooms() pages stay right while rooms come and go`, {
+    ignore,
+  }, async () => {
     const clock = new FakeClock();
-    await using store = disposable(open(clock.now));
-    assertEquals(await store.stats("r"), {
-      message_count: 0,
-      last_message_at: null,
+    await using store = await open(clock.now);
+    await fill(store, "a", 1);
+    await fill(store, "b", 1);
+    clock.time += 100;
+    await fill(store, "a", 1);
+    await fill(store, "c", 1);
+    const first = await store.rooms({ limit: 2 });
+    assertEquals(first.rooms, ["a", "b"]);
+    // "b" is pruned away, "a" keeps its place and a message, "d" is new.
+    await store.prune({ sentBefore: clock.time - 50 });
+    await fill(store, "d", 1);
+    assertEquals(await store.rooms({ limit: 5, after: first.next }), {
+      rooms: ["c", "d"],
     });
-    await fill(store, "r", 2);
-    clock.time += 10;
-    await fill(store, "r", 1);
-    await fill(store, "other", 1);
-    assertEquals(await store.stats("r"), {
-      message_count: 3,
-      last_message_at: clock.time,
+    // A room used again after it was forgotten comes last.
+    await fill(store, "b", 1);
+    assertEquals(await store.rooms({ limit: 10 }), {
+      rooms: ["a", "c", "d", "b"],
     });
   });
 
-  Deno.test(`${name}.prune() removes the oldest messages`, async (t) => {
-    await t.step("beyond maxPerRoom, in every room", async () => {
-      await using store = disposable(open(new FakeClock().now));
-      const big = await fill(store, "big", 5);
-      const small = await fill(store, "small", 2);
-      assertEquals(await store.prune({ maxPerRoom: 3 }), 2);
-      assertEquals(await ids(store, "big"), big.slice(2));
-      assertEquals(await ids(store, "small"), small);
-      assertEquals((await store.stats("big")).message_count, 3);
-    });
-
-    await t.step("sent before sentBefore", async () => {
+  Deno.test(
+    `${name}.stats() counts a room's messages`,
+    { ignore },
+    async () => {
       const clock = new FakeClock();
-      await using store = disposable(open(clock.now));
-      await fill(store, "r", 2);
-      clock.time += 100;
-      const young = await fill(store, "r", 2);
-      assertEquals(await store.prune({ sentBefore: clock.time - 50 }), 2);
-      assertEquals(await ids(store, "r"), young);
-    });
-
-    await t.step("at most limit of them per call", async () => {
-      await using store = disposable(open(new FakeClock().now));
-      const all = await fill(store, "r", 10);
-      assertEquals(await store.prune({ maxPerRoom: 2, limit: 5 }), 5);
-      assertEquals(await ids(store, "r"), all.slice(5));
-      assertEquals(await store.prune({ maxPerRoom: 2, limit: 5 }), 3);
-      assertEquals(await store.prune({ maxPerRoom: 2, limit: 5 }), 0);
-      assertEquals(await ids(store, "r"), all.slice(8));
-    });
-
-    await t.step("and forgets a room left without any", async () => {
-      const clock = new FakeClock();
-      await using store = disposable(open(clock.now));
-      await fill(store, "old", 2);
-      clock.time += 100;
-      await fill(store, "new", 1);
-      await store.prune({ sentBefore: clock.time - 50 });
-      assertEquals(await store.rooms(), ["new"]);
-      assertEquals(await store.stats("old"), {
+      await using store = await open(clock.now);
+      assertEquals(await store.stats("r"), {
         message_count: 0,
         last_message_at: null,
       });
-    });
+      await fill(store, "r", 2);
+      clock.time += 10;
+      await fill(store, "r", 1);
+      await fill(store, "other", 1);
+      assertEquals(await store.stats("r"), {
+        message_count: 3,
+        last_message_at: clock.time,
+      });
+    },
+  );
 
-    await t.step("and never reuses their ids", async () => {
-      const clock = new FakeClock();
-      await using store = disposable(open(clock.now));
-      const [, newest] = await fill(store, "r", 2);
-      clock.time += 100;
-      await store.prune({ sentBefore: clock.time });
-      const [next] = await fill(store, "r", 1);
-      assertEquals(next! > newest!, true);
-    });
-  });
+  Deno.test(
+    `${name}.prune() removes the oldest messages`,
+    { ignore },
+    async (t) => {
+      await t.step("beyond maxPerRoom, in every room", async () => {
+        await using store = await open(new FakeClock().now);
+        const big = await fill(store, "big", 5);
+        const small = await fill(store, "small", 2);
+        assertEquals(await store.prune({ maxPerRoom: 3 }), 2);
+        assertEquals(await ids(store, "big"), big.slice(2));
+        assertEquals(await ids(store, "small"), small);
+        assertEquals((await store.stats("big")).message_count, 3);
+      });
+
+      await t.step("sent before sentBefore", async () => {
+        const clock = new FakeClock();
+        await using store = await open(clock.now);
+        await fill(store, "r", 2);
+        clock.time += 100;
+        const young = await fill(store, "r", 2);
+        assertEquals(await store.prune({ sentBefore: clock.time - 50 }), 2);
+        assertEquals(await ids(store, "r"), young);
+      });
+
+      await t.step("at most limit of them per call", async () => {
+        await using store = await open(new FakeClock().now);
+        const all = await fill(store, "r", 10);
+        assertEquals(await store.prune({ maxPerRoom: 2, limit: 5 }), 5);
+        assertEquals(await ids(store, "r"), all.slice(5));
+        assertEquals(await store.prune({ maxPerRoom: 2, limit: 5 }), 3);
+        assertEquals(await store.prune({ maxPerRoom: 2, limit: 5 }), 0);
+        assertEquals(await ids(store, "r"), all.slice(8));
+      });
+
+      await t.step("and forgets a room left without any", async () => {
+        const clock = new FakeClock();
+        await using store = await open(clock.now);
+        await fill(store, "old", 2);
+        clock.time += 100;
+        await fill(store, "new", 1);
+        await store.prune({ sentBefore: clock.time - 50 });
+        assertEquals(await store.rooms({ limit: 10 }), { rooms: ["new"] });
+        assertEquals(await store.roomCount(), 1);
+        assertEquals(await store.stats("old"), {
+          message_count: 0,
+          last_message_at: null,
+        });
+      });
+
+      await t.step("and never reuses their ids", async () => {
+        const clock = new FakeClock();
+        await using store = await open(clock.now);
+        const [, newest] = await fill(store, "r", 2);
+        clock.time += 100;
+        await store.prune({ sentBefore: clock.time });
+        const [next] = await fill(store, "r", 1);
+        assertEquals(next! > newest!, true);
+      });
+    },
+  );
 }
 
 async function ids(store: MessageStore, roomId: string): Promise<number[]> {

@@ -50,7 +50,7 @@ import {
   RestModel,
   withoutServerPicked,
 } from "./_rest_model.ts";
-import { type Target, TARGETS } from "./_targets.ts";
+import { NO_RATE_LIMITS, type Target, TARGETS } from "./_targets.ts";
 
 // About 150 × 24 frames and 120 × 19 requests: some 6000 inputs a run.
 const WEBSOCKET_RUNS = 150;
@@ -62,12 +62,13 @@ const REQUESTS_PER_RUN = 40;
 const SERVER_LIMITS = {
   maxFrameBytes: 65536,
   maxBodyBytes: 65536,
+  pageMaxBytes: 1024 * 1024,
   joinHistory: 50,
 };
 
 for (const target of TARGETS) {
   Deno.test(`WebSocket random and near-miss frames (${target.name})`, async (t) => {
-    await using chat = await target.start({ "rate-limit": 0 });
+    await using chat = await target.start(NO_RATE_LIMITS);
     // More history than a join sends, so every join must cut it right.
     for (let i = 1; i <= SERVER_LIMITS.joinHistory + 10; i++) {
       await chat.post("/send", {
@@ -121,7 +122,7 @@ for (const target of TARGETS) {
   });
 
   Deno.test(`REST random and near-miss requests (${target.name})`, async (t) => {
-    await using chat = await target.start({ "rate-limit": 0 });
+    await using chat = await target.start(NO_RATE_LIMITS);
     const bystander = await chat.connect();
     await bystander.join(BYSTANDER_ROOM, "Bystander");
 
@@ -210,6 +211,7 @@ async function checkRequests(
   const model = await StoreModel.of(store);
   const rest = new RestModel(model, {
     maxBodyBytes: SERVER_LIMITS.maxBodyBytes,
+    pageMaxBytes: SERVER_LIMITS.pageMaxBytes,
     members: (roomId) => roomId === BYSTANDER_ROOM ? ["Bystander"] : [],
   });
   const exchanges = [];
@@ -285,7 +287,13 @@ function heardIn(roomId: string, broadcasts: Expected[]): Expected[] {
 function storeOf(chat: TestServer): StoreReader {
   return {
     async rooms() {
-      return (await chat.get("/rooms")).body.rooms;
+      const rooms: string[] = [];
+      for (let after = "";;) {
+        const { body } = await chat.get(`/rooms${after && `?after=${after}`}`);
+        rooms.push(...body.rooms);
+        if (!body.has_more) return rooms;
+        after = body.next;
+      }
     },
     async read(roomId) {
       const messages: Draft[] = [];

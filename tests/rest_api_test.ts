@@ -112,7 +112,7 @@ for (const target of TARGETS) {
     await t.step("is empty at first", async () => {
       const reply = await chat.get("/rooms");
       assertEquals(reply.status, 200);
-      assertEquals(reply.body, { rooms: [] });
+      assertEquals(reply.body, { rooms: [], has_more: false });
     });
 
     await t.step(
@@ -133,9 +133,40 @@ for (const target of TARGETS) {
         await client.next();
         assertEquals((await chat.get("/rooms")).body, {
           rooms: ["b", "a", "c", "c2"],
+          has_more: false,
         });
       },
     );
+
+    await t.step("page by page with limit and after", async () => {
+      const first = await chat.get("/rooms?limit=3");
+      assertEquals(first.body.rooms, ["b", "a", "c"]);
+      assertEquals(first.body.has_more, true);
+      assertEquals(typeof first.body.next, "string");
+      const second = await chat.get(`/rooms?limit=3&after=${first.body.next}`);
+      assertEquals(second.body, { rooms: ["c2"], has_more: false });
+    });
+
+    await t.step("refuses bad query values with 400", async () => {
+      const cases = [
+        ["limit=0", "limit must be from 1 to 1000"],
+        ["limit=1001", "limit must be from 1 to 1000"],
+        ["limit=1.5", "limit must be a whole number"],
+        ["limit=ten", "limit must be a number"],
+        ["limit=", "limit must be a number"],
+        ["after=x1", "after must be the next of an earlier GET /rooms page"],
+        ["after=-1", "after must be the next of an earlier GET /rooms page"],
+      ];
+      for (const [query, error] of cases) {
+        const reply = await chat.get(`/rooms?${query}`);
+        assertEquals([reply.status, reply.body], [400, { error }], query);
+      }
+    });
+
+    await t.step("ignores other parameters", async () => {
+      const reply = await chat.get("/rooms?_=1730758663&room_id=general");
+      assertEquals(reply.body.rooms, ["b", "a", "c", "c2"]);
+    });
   });
 
   Deno.test(`GET /rooms/{room_id} (${target.name})`, async (t) => {
@@ -373,7 +404,7 @@ for (const target of TARGETS) {
     }
 
     await t.step("the server keeps serving and stored nothing", async () => {
-      assertEquals((await chat.get("/rooms")).body, { rooms: [] });
+      assertEquals((await chat.get("/rooms")).body.rooms, []);
       const reply = await chat.post("/send", {
         room_id: "r",
         from: "W",
@@ -411,6 +442,61 @@ for (const target of TARGETS) {
       const reply = await chat.get("/rooms");
       assertEquals(reply.headers.get("access-control-allow-origin"), "*");
     });
+  });
+
+  Deno.test(`CORS with --allowed-origins (${target.name})`, async (t) => {
+    const listed = "https://chat.example";
+    await using chat = await target.start({
+      "allowed-origins": [listed, "http://localhost:5500"],
+    });
+    const corsOf = async (path: string, init: RequestInit) => {
+      const response = await fetch(`${chat.httpUrl}${path}`, init);
+      await response.body?.cancel();
+      return {
+        status: response.status,
+        origin: response.headers.get("access-control-allow-origin"),
+        vary: response.headers.get("vary"),
+      };
+    };
+    const preflight = (origin: string) =>
+      corsOf("/send", {
+        method: "OPTIONS",
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type",
+        },
+      });
+
+    await t.step("a listed origin is named, with Vary: Origin", async () => {
+      assertEquals(await corsOf("/rooms", { headers: { origin: listed } }), {
+        status: 200,
+        origin: listed,
+        vary: "Origin",
+      });
+      assertEquals((await preflight(listed)).origin, listed);
+    });
+
+    await t.step("another origin is not allowed to read or send", async () => {
+      const evil = "https://evil.example";
+      assertEquals(await corsOf("/rooms", { headers: { origin: evil } }), {
+        status: 200,
+        origin: null,
+        vary: "Origin",
+      });
+      assertEquals((await preflight(evil)).origin, null);
+      assertEquals(
+        (await corsOf("/nowhere", { headers: { origin: evil } })).origin,
+        null,
+      );
+    });
+
+    await t.step(
+      "a request without Origin (not a browser) is answered",
+      async () => {
+        assertEquals((await corsOf("/rooms", {})).status, 200);
+      },
+    );
   });
 }
 

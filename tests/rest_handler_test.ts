@@ -42,7 +42,7 @@ Deno.test("createRestHandler() serves the seed's endpoints", async () => {
   const rooms = await readReply(
     await handleRest(new Request("http://x/rooms")),
   );
-  assertEquals(rooms.body, { rooms: ["r"] });
+  assertEquals(rooms.body, { rooms: ["r"], has_more: false });
 });
 
 Deno.test("createRestHandler() answers routing errors in JSON", async (t) => {
@@ -61,7 +61,7 @@ Deno.test("createRestHandler() answers routing errors in JSON", async (t) => {
       new Request("http://x/rooms/r", { method: "DELETE" }),
       405,
       "DELETE /rooms/r is not supported: use GET /rooms/r",
-      "GET, OPTIONS",
+      "GET, HEAD, OPTIONS",
     ],
     ...["toString", "constructor", "__proto__", "hasOwnProperty"].map((
       method,
@@ -82,6 +82,12 @@ Deno.test("createRestHandler() answers routing errors in JSON", async (t) => {
       413,
       "request body is larger than the limit of 256 bytes",
       null,
+    ],
+    [
+      new Request("http://x/send", { method: "HEAD" }),
+      405,
+      "HEAD /send is not supported: use POST /send",
+      "POST, OPTIONS",
     ],
   ];
   for (const [request, status, error, allow] of cases) {

@@ -5,6 +5,7 @@ import {
 import { SERVER_COMMANDS, startChildServer } from "./_child_server.ts";
 import { openClient, readReply, type TestClient } from "./_helpers.ts";
 import { maskedTextFrame, rawWebSocket } from "./_raw_socket.ts";
+import { flagArgs, NO_RATE_LIMITS, TARGETS } from "./_targets.ts";
 
 const MB = 1024 * 1024;
 
@@ -49,7 +50,7 @@ async function flood(sender: TestClient, reader: TestClient, count: number) {
 for (const command of SERVER_COMMANDS) {
   Deno.test(`clients that stop reading are dropped; memory stays bounded (${command.name})`, async () => {
     await using server = await startChildServer(command, [
-      "--rate-limit=0",
+      ...flagArgs(NO_RATE_LIMITS),
       "--log-level=warn",
     ]);
     const { pid } = server;
@@ -103,4 +104,128 @@ for (const command of SERVER_COMMANDS) {
       await sender.close();
     }
   });
+}
+
+for (const target of TARGETS) {
+  Deno.test(`readers that keep up get bursts over the buffer limit; one that stops is closed (${target.name})`, async (t) => {
+    await using chat = await target.start({
+      ...NO_RATE_LIMITS,
+      "join-history": 200,
+    });
+    const message = "😀".repeat(2500); // 10 KB of UTF-8
+    const readers = [await chat.connect(), await chat.connect()];
+    for (const [i, reader] of readers.entries()) {
+      await reader.join("R", `R${i}`);
+    }
+    const senders: TestClient[] = [];
+    for (let i = 0; i < 4; i++) {
+      const sender = await chat.connect();
+      await sender.join("R", `S${i}`);
+      senders.push(sender);
+    }
+    const sloth = await rawWebSocket(chat.wsUrl);
+    await sloth.write(
+      maskedTextFrame(
+        JSON.stringify({ type: "join-room", room_id: "R", from: "Sloth" }),
+      ),
+    );
+    const news = (reader: TestClient) => reader.framesBeforeProbe();
+    try {
+      for (const reader of readers) await news(reader);
+
+      await t.step(
+        "4 senders' bursts, 1.5 MB at once, reach every reader",
+        async () => {
+          for (const sender of senders) {
+            for (let i = 0; i < 39; i++) {
+              sender.send({
+                type: "send-message",
+                room_id: "R",
+                from: "S",
+                message,
+              });
+            }
+          }
+          for (const reader of readers) {
+            const frames = await reader.take(156);
+            assertEquals(
+              frames.filter((f) => f.type === "receive-message").length,
+              156,
+            );
+          }
+        },
+      );
+
+      await t.step(
+        "a reader that stops reading is closed with 1013",
+        async () => {
+          const left = await floodUntilLeft(senders[0]!, readers, message);
+          assertEquals(left, "Sloth");
+          for (const reader of readers) {
+            assertEquals(reader.socket.readyState, WebSocket.OPEN);
+          }
+        },
+      );
+
+      await t.step("a joiner gets 2 MB of recent history", async () => {
+        const joiner = await chat.connect();
+        const frames = await joiner.join("R", "Late");
+        assertEquals(frames.length, 201);
+      });
+
+      await t.step("a since resume of 7 MB reaches the reader", async () => {
+        const resumer = await chat.connect();
+        resumer.send({
+          type: "join-room",
+          room_id: "R",
+          from: "Back",
+          since: 0,
+        });
+        let messages = 0;
+        for (;;) {
+          const frame = await resumer.next();
+          if (frame.type === "receive-message") messages++;
+          if (frame.type === "join-room" && frame.from === "Back") break;
+        }
+        assertEquals(messages, 156 + FLOOD_MESSAGES);
+      });
+    } finally {
+      sloth.close();
+    }
+  });
+}
+
+/** How many messages {@linkcode floodUntilLeft} sends. */
+const FLOOD_MESSAGES = 600;
+
+/**
+ * Sends {@linkcode FLOOD_MESSAGES} messages in steps that the readers read
+ * before the next, and returns who left the room meanwhile.
+ */
+async function floodUntilLeft(
+  sender: TestClient,
+  readers: TestClient[],
+  message: string,
+): Promise<string | undefined> {
+  let left: string | undefined;
+  for (let sent = 0; sent < FLOOD_MESSAGES; sent += 50) {
+    for (let i = 0; i < 50; i++) {
+      sender.send({ type: "send-message", room_id: "R", from: "S", message });
+    }
+    for (const reader of readers) {
+      for (let received = 0; received < 50;) {
+        const frame = await reader.next();
+        if (frame.type === "receive-message") received++;
+        if (frame.type === "leave-room") left = frame.from;
+      }
+    }
+  }
+  // The sloth is closed once its backlog stayed over the limit for 3 s.
+  const deadline = Date.now() + 10_000;
+  while (left === undefined && Date.now() < deadline) {
+    const frames = await readers[0]!.framesBeforeProbe();
+    left = frames.find((frame) => frame.type === "leave-room")?.from;
+    if (left === undefined) await new Promise((r) => setTimeout(r, 200));
+  }
+  return left;
 }

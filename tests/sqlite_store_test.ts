@@ -77,7 +77,7 @@ Deno.test("SqliteStore keeps messages and ids across reopening", async (t) => {
     await using store = openStore(path);
     const page = await store.read("r");
     assertEquals(page.messages.map((message) => message.message), ["one"]);
-    assertEquals(await store.rooms(), ["r", "s"]);
+    assertEquals(await store.rooms({ limit: 10 }), { rooms: ["r", "s"] });
     assertEquals((await store.stats("s")).message_count, 1);
   });
 
@@ -85,7 +85,7 @@ Deno.test("SqliteStore keeps messages and ids across reopening", async (t) => {
     {
       await using store = openStore(path);
       await store.prune({ sentBefore: Infinity });
-      assertEquals(await store.rooms(), []);
+      assertEquals(await store.rooms({ limit: 10 }), { rooms: [] });
     }
     await using store = openStore(path);
     assertEquals((await append(store, draft("three"))).id, 3);
@@ -210,8 +210,10 @@ Deno.test("SqliteStore statements find messages through an index", async (t) => 
         const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`)
           .all(...Array(parameters).fill(1))
           .map((row) => String(row.detail));
+        // A page of rooms must not read the rooms before it.
         const scans = plan.filter((step) =>
-          /^SCAN messages|TEMP B-TREE/.test(step)
+          /^SCAN messages|TEMP B-TREE/.test(step) ||
+          (name === "roomsAfter" && /^SCAN/.test(step))
         );
         assertEquals(scans, [], plan.join(" | "));
       });

@@ -1,4 +1,5 @@
 import { createChatApp } from "../chat_app.ts";
+import { resolveClientIp } from "../client_ip.ts";
 import { jsonResponse } from "../http/json_response.ts";
 import { bunGlobal } from "./_bun.ts";
 import { bunChatSockets } from "./bun_websocket.ts";
@@ -22,7 +23,11 @@ export function serveChatOnBun(options: ServeChatOptions = {}): ChatServer {
     hostname: options.hostname ?? "0.0.0.0",
     port: options.port ?? 3000,
     fetch(request, server) {
-      const clientIp = server.requestIP(request)?.address ?? "unknown";
+      const clientIp = resolveClientIp(
+        server.requestIP(request)?.address ?? "unknown",
+        request.headers.get("x-forwarded-for"),
+        app.trustedProxies,
+      );
       if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
         const refusal = app.refuseUpgrade(request, clientIp);
         if (refusal) return refusal;

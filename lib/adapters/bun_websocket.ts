@@ -1,16 +1,17 @@
-import type { AcceptedConnection, ChatApp, CloseInfo } from "../chat_app.ts";
+import type { ChatApp } from "../chat_app.ts";
+import type { CloseInfo, Connection } from "../connection.ts";
 import { FAR_TOO_LARGE_REASON } from "../dispatcher.ts";
 import type { BunWebSocketHandler, ServerWebSocket } from "./_bun.ts";
+import { HARD_LIMIT_FACTOR } from "../outbox.ts";
 import { IDLE_TIMEOUT_REASON, KeepAlive } from "./keep_alive.ts";
 import { OpenSockets } from "./open_sockets.ts";
-import { connectSocket } from "./socket_peer.ts";
 
 /** What the Bun adapter keeps with each socket. */
 export interface SocketData {
   /** The client's IP address, from the upgrade request. */
   clientIp: string;
   /** The chat's side of the socket, from the open event on. */
-  connection?: AcceptedConnection;
+  connection?: Connection;
 }
 
 type Socket = ServerWebSocket<SocketData>;
@@ -32,7 +33,7 @@ export interface BunChatSockets {
  * Bun refuses a frame far over the size limit before reading it
  * (`maxPayloadLength`), closing with 1009 as the dispatcher does on Deno.
  * A client that stops reading is closed with 1013 by the rule both runtimes
- * share; `backpressureLimit` is that same limit, so Bun never queues more.
+ * share (`lib/outbox.ts`).
  * Pings and the idle timeout follow Deno's rule ({@linkcode KeepAlive}).
  *
  * Room broadcasts are sent socket by socket, not with Bun's native
@@ -56,18 +57,21 @@ export function bunChatSockets(app: ChatApp): BunChatSockets {
 
   const handler: BunWebSocketHandler<SocketData> = {
     maxPayloadLength: largestFrameBytes,
-    backpressureLimit: maxBufferedBytes,
+    // Twice what the core lets a reader hold, so that Bun drops a frame
+    // (which the core then counts as slow) only past the core's own rule.
+    backpressureLimit: 2 * maxBufferedBytes * HARD_LIMIT_FACTOR,
     closeOnBackpressureLimit: false,
     idleTimeout: 0,
     sendPings: false,
     open(ws) {
       sockets.add(ws);
       keepAlive.add(ws);
-      ws.data.connection = connectSocket(app, {
-        isOpen: () => ws.readyState === 1,
-        send: (text) => void ws.send(text),
+      const isOpen = () => ws.readyState === 1;
+      ws.data.connection = app.connect({
+        // 0: Bun dropped it, having more than backpressureLimit waiting.
+        send: (text) => !isOpen() || ws.send(text) !== 0,
         bufferedAmount: () => ws.getBufferedAmount(),
-        close: (code, reason) => ws.close(code, reason),
+        close: (code, reason) => void (isOpen() && ws.close(code, reason)),
       }, ws.data.clientIp);
     },
     message(ws, message) {

@@ -1,4 +1,5 @@
 import { createChatApp } from "../chat_app.ts";
+import { resolveClientIp } from "../client_ip.ts";
 import {
   type ChatServer,
   type ServeChatOptions,
@@ -20,7 +21,11 @@ export function serveChatOnDeno(options: ServeChatOptions = {}): ChatServer {
     port: options.port ?? 3000,
     onListen: (addr) => options.onListen?.(addr as Deno.NetAddr),
   }, (request, info) => {
-    const clientIp = (info.remoteAddr as Deno.NetAddr).hostname;
+    const clientIp = resolveClientIp(
+      (info.remoteAddr as Deno.NetAddr).hostname,
+      request.headers.get("x-forwarded-for"),
+      app.trustedProxies,
+    );
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") {
       return acceptWebSocket(request, clientIp, app, sockets);
     }

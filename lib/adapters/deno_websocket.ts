@@ -1,15 +1,13 @@
 import type { ChatApp } from "../chat_app.ts";
 import { jsonResponse } from "../http/json_response.ts";
 import type { OpenSockets } from "./open_sockets.ts";
-import { connectSocket } from "./socket_peer.ts";
 
 /**
  * Upgrades a request to a WebSocket and wires the socket's events to the
  * chat. The only place that knows Deno's WebSocket API.
  *
  * Deno cannot refuse an oversized frame before reading it, so the frame
- * size limit is checked on arrival (by the dispatcher). A peer that stops
- * reading is closed once its outgoing buffer passes the limit, and one that
+ * size limit is checked on arrival (by the dispatcher). A peer that
  * vanished is found by Deno's idle timeout: a ping after half of it without
  * a frame from the peer, a close (1001) at its end.
  *
@@ -34,11 +32,18 @@ export function acceptWebSocket(
   }
   const { socket, response } = upgrade;
 
-  const connection = connectSocket(app, {
-    isOpen: () => socket.readyState === WebSocket.OPEN,
-    send: (text) => socket.send(text),
+  const isOpen = () => socket.readyState === WebSocket.OPEN;
+  const connection = app.connect({
+    send(text) {
+      if (isOpen()) socket.send(text);
+      return true;
+    },
     bufferedAmount: () => socket.bufferedAmount,
-    close: (code, reason) => socket.close(code, reason),
+    // Closed in a task of its own: Deno 2.9 drops the connection without
+    // its close frame (the client sees 1006) when close() is called while
+    // it is still handing over frames that arrived together.
+    close: (code, reason) =>
+      void setTimeout(() => isOpen() && socket.close(code, reason), 0),
   }, clientIp);
 
   socket.addEventListener("open", () => sockets.add(socket));

@@ -12,6 +12,7 @@ import type * as v from "valibot";
 import {
   ClientFrame,
   ErrorEvent,
+  HistoryGapEvent,
   JoinRoomEvent,
   JoinRoomFrame,
   LeaveRoomEvent,
@@ -82,6 +83,11 @@ const SERVER_FRAMES: Record<string, FrameDoc> = {
     schema: LeaveRoomEvent,
     summary:
       "Someone left a room this connection is in, or closed their connection (or this connection left).",
+  },
+  HistoryGapEvent: {
+    schema: HistoryGapEvent,
+    summary:
+      "Sent before the replay of a `join-room` with `since` that missed more than one page (1000 messages): the messages with ids between `after` and `before` are not replayed; read them with `POST /receive`.",
   },
   ErrorEvent: {
     schema: ErrorEvent,

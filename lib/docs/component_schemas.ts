@@ -8,9 +8,10 @@ export type { JsonSchema };
  * the `components.schemas` of an OpenAPI or AsyncAPI document. A schema used
  * inside another becomes a `$ref` to its own entry.
  *
- * Conversion throws for any validation that JSON Schema cannot express, so
- * the description can never be looser than the server without a test
- * failing.
+ * Conversion throws for any validation that JSON Schema cannot express,
+ * unless the contract says how it is stated (a check carrying its
+ * `jsonSchema`, explained in the field's description when that is `{}`), so
+ * the description can never be looser than the server without saying so.
  *
  * @param target the JSON Schema dialect of the document: OpenAPI 3.1 uses
  * draft 2020-12, AsyncAPI 3 a superset of draft-07
@@ -23,6 +24,16 @@ export function componentSchemas(
     target,
     errorMode: "throw",
     overrideRef: ({ referenceId }) => `#/components/schemas/${referenceId}`,
+    overrideAction({ valibotAction, jsonSchema }) {
+      // A check of the contract says what JSON Schema states for it
+      // (`lib/text_field.ts`); one it cannot state ({}) is explained in
+      // the field's description, as is the normalisation to NFC.
+      if ("jsonSchema" in valibotAction) {
+        return { ...jsonSchema, ...valibotAction.jsonSchema as JsonSchema };
+      }
+      if (valibotAction.type === "normalize") return jsonSchema;
+      return undefined;
+    },
   });
 }
 

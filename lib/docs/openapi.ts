@@ -13,6 +13,7 @@ import {
   ReceiveBody,
   ReceiveReply,
   RoomReply,
+  RoomsQuery,
   RoomsReply,
   SendBody,
   StoredMessage,
@@ -28,8 +29,10 @@ is described by \`/asyncapi.json\`.
 
 Requests with a body send JSON with \`Content-Type: application/json\`; every
 answer is JSON, errors included (\`{"error": "..."}\`). An unknown path answers
-404, a known path with the wrong method 405 with an \`Allow\` header. Any origin
-may call the API (CORS). Limits: \`room_id\` ${LIMITS.roomId}, \`from\`
+404, a known path with the wrong method 405 with an \`Allow\` header. \`HEAD\` is
+answered wherever \`GET\` is, as \`GET\` without the body. Any origin
+may call the API (CORS), unless the server was started with
+\`--allowed-origins\`. Limits: \`room_id\` ${LIMITS.roomId}, \`from\`
 ${LIMITS.from} and \`message\` ${LIMITS.message} characters, request bodies
 64 KiB unless the server was started with \`--max-body-bytes\`.`;
 
@@ -48,9 +51,24 @@ function errorResponse(description: string, example: string) {
   return { description, content: json("ErrorReply", { error: example }) };
 }
 
+/** A 429 answer, with its `Retry-After` header. */
+function rateLimited(description: string, example: string) {
+  return {
+    description,
+    headers: {
+      "Retry-After": {
+        description: "Seconds to wait before asking again",
+        schema: { type: "integer", minimum: 1 },
+      },
+    },
+    content: json("ErrorReply", { error: example }),
+  };
+}
+
 /** The responses every endpoint that reads a JSON body may give. */
 const BODY_ERRORS = {
   400: { $ref: "#/components/responses/BadRequest" },
+  408: { $ref: "#/components/responses/RequestTimeout" },
   413: { $ref: "#/components/responses/PayloadTooLarge" },
   415: { $ref: "#/components/responses/UnsupportedMediaType" },
 };
@@ -119,20 +137,14 @@ export function openApiDocument(): Record<string, unknown> {
               content: json("StoredMessage"),
             },
             ...BODY_ERRORS,
-            429: {
-              description:
-                "Too many messages from this IP address (see `--rate-limit`); not stored",
-              headers: {
-                "Retry-After": {
-                  description: "Seconds to wait before sending again",
-                  schema: { type: "integer", minimum: 1 },
-                },
-              },
-              content: json("ErrorReply", {
-                error:
-                  "rate limited: too many messages from 127.0.0.1; retry in 1 s",
-              }),
-            },
+            503: errorResponse(
+              "The store cannot write now (locked by another program, disk full); not stored. Comes with `Retry-After: 1`",
+              "the message store is busy: another program is writing to the database; try again in a moment",
+            ),
+            429: rateLimited(
+              "Too many messages from this IP address (see `--rate-limit`); not stored",
+              "rate limited: too many messages from 127.0.0.1; retry in 1 s",
+            ),
           },
         },
       },
@@ -141,7 +153,12 @@ export function openApiDocument(): Record<string, unknown> {
           tags: ["messages"],
           operationId: "receiveMessages",
           summary: "Every message of a room, oldest first",
-          description: "An unknown room has no messages: `messages` is `[]`.",
+          description:
+            "An unknown room has no messages: `messages` is `[]`. A page holds " +
+            "at most 1000 messages (`--page-max`) and 1 MiB of JSON " +
+            "(`--page-max-bytes`); `has_more` says whether more lie beyond it. " +
+            "A client that has not read the answer within 30 seconds " +
+            "(`--write-timeout`) has its connection closed.",
           requestBody: { required: true, content: json("ReceiveBody") },
           responses: {
             200: {
@@ -149,6 +166,10 @@ export function openApiDocument(): Record<string, unknown> {
               content: json("ReceiveReply"),
             },
             ...BODY_ERRORS,
+            429: rateLimited(
+              "Too many history reads from this IP address (see `--history-rate-limit`)",
+              "rate limited: too many history reads from 127.0.0.1; retry in 1 s",
+            ),
           },
         },
       },
@@ -156,10 +177,42 @@ export function openApiDocument(): Record<string, unknown> {
         get: {
           tags: ["rooms"],
           operationId: "listRooms",
-          summary: "Every room that holds messages",
-          description: "In the order of each room's first message.",
+          summary: "The rooms that hold messages, a page at a time",
+          description:
+            `In the order of each room's first message, at most \`limit\` ` +
+            `(${LIMITS.roomsPage} unless fewer are asked for). When more ` +
+            "rooms follow, `has_more` is true and `next` is the cursor to pass " +
+            "as `after` for the next page; a small server's rooms fit in one " +
+            "page. Other query parameters are ignored.",
+          parameters: [
+            {
+              name: "limit",
+              in: "query",
+              required: false,
+              description: `At most this many rooms, 1 to ${LIMITS.roomsPage}`,
+              schema: schemaRef("RoomsLimit"),
+            },
+            {
+              name: "after",
+              in: "query",
+              required: false,
+              description: "The `next` of the page before",
+              schema: schemaRef("RoomsCursor"),
+            },
+          ],
           responses: {
-            200: { description: "The rooms", content: json("RoomsReply") },
+            200: {
+              description: "A page of the rooms",
+              content: json("RoomsReply", {
+                rooms: ["general", "Will Test Room"],
+                has_more: true,
+                next: "2",
+              }),
+            },
+            400: errorResponse(
+              "A query parameter has a bad value",
+              `limit must be from 1 to ${LIMITS.roomsPage}`,
+            ),
           },
         },
       },
@@ -211,14 +264,14 @@ export function openApiDocument(): Record<string, unknown> {
           tags: ["operations"],
           operationId: "readiness",
           summary:
-            "Whether the server takes traffic: the store answers and it is not shutting down",
+            "Whether the server takes traffic: the store can write and it is not shutting down",
           responses: {
             200: {
               description: "Ready",
               content: json("ReadyReply", { status: "ready" }),
             },
             503: errorResponse(
-              "Shutting down, or the store does not answer",
+              "Shutting down, or the store cannot write",
               "server shutting down",
             ),
           },
@@ -229,11 +282,17 @@ export function openApiDocument(): Record<string, unknown> {
           tags: ["operations"],
           operationId: "metrics",
           summary: "Counters and gauges in the Prometheus text format",
+          description:
+            "Public unless the server was started with `--metrics-token`: then it asks for `Authorization: Bearer <token>`.",
           responses: {
             200: {
               description: "Prometheus text exposition format 0.0.4",
               content: { "text/plain": { schema: { type: "string" } } },
             },
+            401: errorResponse(
+              "A token is set and the request does not carry it",
+              "GET /metrics needs the header Authorization: Bearer <token>, with the server's --metrics-token",
+            ),
           },
         },
       },
@@ -244,6 +303,8 @@ export function openApiDocument(): Record<string, unknown> {
     components: {
       schemas: componentSchemas({
         RoomId: ReceiveBody.entries.room_id,
+        RoomsLimit: RoomsQuery.entries.limit,
+        RoomsCursor: RoomsQuery.entries.after,
         SendBody,
         ReceiveBody,
         StoredMessage,
@@ -258,6 +319,10 @@ export function openApiDocument(): Record<string, unknown> {
         BadRequest: errorResponse(
           "The body is not JSON, or a field is missing, empty, blank, too long, of the wrong type or unknown",
           "room_id not provided",
+        ),
+        RequestTimeout: errorResponse(
+          "The body did not arrive in time (`--body-timeout`); the connection is closed",
+          "request body did not arrive within 10 s",
         ),
         PayloadTooLarge: errorResponse(
           "The body is over the size limit",

@@ -1,13 +1,26 @@
 import type * as v from "valibot";
 import type { Chat } from "../chat.ts";
-import { ReceiveBody, SendBody, validate } from "../contract.ts";
+import {
+  LIMITS,
+  ReceiveBody,
+  RoomsQuery,
+  SendBody,
+  validate,
+} from "../contract.ts";
 import { asyncApiDocument } from "../docs/asyncapi.ts";
 import { openApiDocument } from "../docs/openapi.ts";
+import { StoreUnavailableError } from "../store/store_unavailable_error.ts";
 import { HttpError } from "./http_error.ts";
-import { CORS_HEADERS, jsonResponse } from "./json_response.ts";
+import {
+  CORS_HEADERS,
+  jsonResponse,
+  timedJsonResponse,
+} from "./json_response.ts";
 import { readJsonBody } from "./read_json_body.ts";
 import { STATIC_FILES, staticResponse } from "./static_files.ts";
+import { QuotaError } from "../quota_error.ts";
 import type { RateLimiter } from "../rate_limiter.ts";
+import type { StorageQuota } from "../storage_quota.ts";
 import type { Route } from "./route.ts";
 
 /** Options of {@linkcode createRestHandler}. */
@@ -17,8 +30,26 @@ export interface RestOptions {
    * @default {65536}
    */
   maxBodyBytes?: number | undefined;
-  /** Limits `POST /send` per client IP address; none by default. */
-  sendLimiter?: RateLimiter | undefined;
+  /**
+   * Longest a request body may take to arrive, in milliseconds (then 408).
+   * @default {10000}
+   */
+  bodyTimeoutMs?: number | undefined;
+  /** What `POST /send` may store, per client IP address; none by default. */
+  quota?: StorageQuota | undefined;
+  /** Limits `POST /receive` per client IP address; none by default. */
+  historyLimiter?: RateLimiter | undefined;
+  /**
+   * Longest a client may take to read a large answer (a page of history)
+   * before its connection is closed, in milliseconds.
+   * @default {30000}
+   */
+  writeTimeoutMs?: number | undefined;
+  /**
+   * Origins whose pages may read the answers (CORS); empty allows any.
+   * @default {[]}
+   */
+  allowedOrigins?: readonly string[] | undefined;
   /** More routes, such as the operations endpoints. */
   extraRoutes?: Route[] | undefined;
   /** Called with an error no route expected, before the 500 response. */
@@ -45,14 +76,35 @@ export function createRestHandler(
   chat: Chat,
   options: RestOptions = {},
 ): RestHandler {
-  const maxBodyBytes = options.maxBodyBytes ?? 65536;
+  const bodyLimits = {
+    maxBytes: options.maxBodyBytes ?? 65536,
+    timeoutMs: options.bodyTimeoutMs,
+  };
   const onUnexpectedError = options.onUnexpectedError ?? console.error;
+  const writeTimeoutMs = options.writeTimeoutMs ?? 30_000;
+
+  /** Refuses the request with 429 if `limiter` has no token for the IP. */
+  async function checkRate(
+    limiter: RateLimiter | undefined,
+    request: Request,
+    clientIp: string,
+    what: string,
+  ): Promise<void> {
+    const decision = limiter?.take(clientIp);
+    if (!decision || decision.allowed) return;
+    await request.body?.cancel();
+    throw new HttpError(
+      429,
+      `rate limited: too many ${what} from ${clientIp}; retry in ${decision.retryAfterSeconds} s`,
+      { headers: { "retry-after": String(decision.retryAfterSeconds) } },
+    );
+  }
 
   async function readBody<S extends v.GenericSchema>(
     request: Request,
     schema: S,
   ): Promise<v.InferOutput<S>> {
-    const result = validate(schema, await readJsonBody(request, maxBodyBytes));
+    const result = validate(schema, await readJsonBody(request, bodyLimits));
     if (!result.ok) throw new HttpError(400, result.error);
     return result.value;
   }
@@ -81,7 +133,19 @@ export function createRestHandler(
     {
       path: "/rooms",
       methods: {
-        GET: async () => jsonResponse({ rooms: await chat.store.rooms() }),
+        GET: async (request) => {
+          const query = roomsQuery(new URL(request.url).searchParams);
+          const { rooms, next } = await chat.store.rooms({
+            limit: query.limit ?? LIMITS.roomsPage,
+            after: query.after === undefined ? undefined : Number(query.after),
+          });
+          return timedJsonResponse(
+            next === undefined
+              ? { rooms, has_more: false }
+              : { rooms, has_more: true, next: String(next) },
+            writeTimeoutMs,
+          );
+        },
       },
     },
     {
@@ -106,19 +170,17 @@ export function createRestHandler(
       path: "/send",
       methods: {
         POST: async (request, _params, clientIp) => {
-          const decision = options.sendLimiter?.take(clientIp);
-          if (decision && !decision.allowed) {
-            chat.metrics.rateLimited.inc("rest");
-            await request.body?.cancel();
-            throw new HttpError(
-              429,
-              `rate limited: too many messages from ${clientIp}; retry in ${decision.retryAfterSeconds} s`,
-              {
-                headers: { "retry-after": String(decision.retryAfterSeconds) },
-              },
-            );
-          }
           const body = await readBody(request, SendBody);
+          try {
+            await options.quota?.admit(body, clientIp);
+          } catch (error) {
+            if (!(error instanceof QuotaError)) throw error;
+            if (error.status === 429) chat.metrics.rateLimited.inc("rest");
+            const retry = error.retryAfterSeconds;
+            throw new HttpError(error.status, error.message, {
+              headers: retry === undefined ? {} : { "retry-after": `${retry}` },
+            });
+          }
           return jsonResponse(await chat.post(body, "rest"));
         },
       },
@@ -126,7 +188,13 @@ export function createRestHandler(
     {
       path: "/receive",
       methods: {
-        POST: async (request) => {
+        POST: async (request, _params, clientIp) => {
+          await checkRate(
+            options.historyLimiter,
+            request,
+            clientIp,
+            "history reads",
+          );
           const { room_id, ...query } = await readBody(request, ReceiveBody);
           // Checked here, not in the schema: JSON Schema cannot compare two
           // fields, and the published schema must say what is validated.
@@ -135,7 +203,7 @@ export function createRestHandler(
             query.after >= query.before
           ) throw new HttpError(400, "after must be less than before");
           const page = await chat.history(room_id, query);
-          return jsonResponse({ room_id, ...page });
+          return timedJsonResponse({ room_id, ...page }, writeTimeoutMs);
         },
       },
     },
@@ -143,10 +211,33 @@ export function createRestHandler(
   ];
   const findRoute = routeFinder(routes);
 
+  const allowedOrigins = new Set(options.allowedOrigins ?? []);
+
   async function handleRest(
     request: Request,
     clientIp = "unknown",
   ): Promise<Response> {
+    const response = await answer(request, clientIp);
+    if (allowedOrigins.size === 0) return response;
+    return restrictOrigin(response, request.headers.get("origin"));
+  }
+
+  /**
+   * With an allow-list, CORS names the request's origin if it is listed,
+   * and no origin otherwise, so that a browser lets only listed pages read
+   * the answer (or send a JSON body at all, as that needs a preflight).
+   */
+  function restrictOrigin(response: Response, origin: string | null) {
+    const { headers } = response;
+    if (!headers.has("access-control-allow-origin")) return response;
+    if (origin !== null && allowedOrigins.has(origin)) {
+      headers.set("access-control-allow-origin", origin);
+    } else headers.delete("access-control-allow-origin");
+    headers.append("vary", "Origin");
+    return response;
+  }
+
+  async function answer(request: Request, clientIp: string): Promise<Response> {
     try {
       const { pathname } = new URL(request.url);
       const { route, params } = findRoute(pathname);
@@ -156,10 +247,14 @@ export function createRestHandler(
           headers: { ...CORS_HEADERS, allow: allowHeader(route) },
         });
       }
+      // HEAD is GET without the body (RFC 9110), wherever GET is.
+      const head = request.method === "HEAD" &&
+        Object.hasOwn(route.methods, "GET");
+      const method = head ? "GET" : request.method;
       // Only own keys: a method named "toString" must not find the
       // Object.prototype function and call it as a handler.
-      const handler = Object.hasOwn(route.methods, request.method)
-        ? route.methods[request.method]
+      const handler = Object.hasOwn(route.methods, method)
+        ? route.methods[method]
         : undefined;
       if (!handler) {
         throw new HttpError(
@@ -170,7 +265,10 @@ export function createRestHandler(
           { headers: { allow: allowHeader(route) } },
         );
       }
-      return await handler(request, params, clientIp);
+      const response = await handler(request, params, clientIp);
+      if (!head) return response;
+      await response.body?.cancel();
+      return new Response(null, response);
     } catch (error) {
       if (error instanceof HttpError) {
         chat.metrics.errors.inc(`http_${error.status}`);
@@ -179,6 +277,12 @@ export function createRestHandler(
           error.status,
           error.headers,
         );
+      }
+      if (error instanceof StoreUnavailableError) {
+        chat.metrics.errors.inc("http_503");
+        return jsonResponse({ error: error.message }, 503, {
+          "retry-after": "1",
+        });
       }
       chat.metrics.errors.inc("http_500");
       onUnexpectedError(error, request);
@@ -193,9 +297,29 @@ export function createRestHandler(
   });
 }
 
-/** The `Allow` header of a route: its methods, and `OPTIONS`. */
+/**
+ * The query of `GET /rooms`, validated: numbers as numbers, other values
+ * as text (for the schema to refuse), unknown parameters left out.
+ */
+function roomsQuery(params: URLSearchParams): RoomsQuery {
+  const input: Record<string, string | number> = {};
+  for (const name of Object.keys(RoomsQuery.entries)) {
+    const text = params.get(name);
+    if (text === null) continue;
+    input[name] = name !== "after" && /^-?\d+(\.\d+)?$/.test(text)
+      ? Number(text)
+      : text;
+  }
+  const result = validate(RoomsQuery, input);
+  if (!result.ok) throw new HttpError(400, result.error);
+  return result.value;
+}
+
+/** The `Allow` header of a route: its methods, `HEAD` with `GET`, `OPTIONS`. */
 function allowHeader(route: Route): string {
-  return [...Object.keys(route.methods), "OPTIONS"].join(", ");
+  const methods = Object.keys(route.methods);
+  if (methods.includes("GET")) methods.push("HEAD");
+  return [...methods, "OPTIONS"].join(", ");
 }
 
 /** A route's path cut into segments once: text, or a `{name}` parameter. */

@@ -1,5 +1,49 @@
 import { Counter, Gauge, Histogram, renderMetrics } from "./prometheus.ts";
 
+/**
+ * The close codes that keep a series of their own: those RFC 6455 and the
+ * IANA registry define. A client chooses its close code, so any other code
+ * is counted in one of three groups, and the metric has at most 18 series
+ * however many codes clients make up.
+ */
+const DEFINED_CLOSE_CODES = new Set([
+  1000,
+  1001,
+  1002,
+  1003,
+  1005,
+  1006,
+  1007,
+  1008,
+  1009,
+  1010,
+  1011,
+  1012,
+  1013,
+  1014,
+  1015,
+]);
+
+/**
+ * The `code` label of a close code: a defined code as itself; `3xxx` for
+ * the codes registered for libraries and frameworks (3000 to 3999), `4xxx`
+ * for those of private use (4000 to 4999), `other` for anything else.
+ */
+export function closeCodeLabel(code: string): string {
+  const number = Number(code);
+  if (DEFINED_CLOSE_CODES.has(number)) return String(number);
+  if (number >= 3000 && number <= 3999) return "3xxx";
+  if (number >= 4000 && number <= 4999) return "4xxx";
+  return "other";
+}
+
+/** A counter of closes whose label is the group of the close code. */
+class CloseCounter extends Counter {
+  override inc(code = "", by = 1): void {
+    super.inc(closeCodeLabel(code), by);
+  }
+}
+
 /** Values read at scrape time from the live server. */
 export interface LiveCounts {
   /** Open WebSocket connections. */
@@ -23,10 +67,13 @@ export class ChatMetrics {
     "chat_connections_opened_total",
     "WebSocket connections accepted.",
   );
-  /** WebSocket connections closed, by close code. */
-  readonly connectionsClosed: Counter = new Counter(
+  /**
+   * WebSocket connections closed, by close code: `inc()` takes the code and
+   * counts it under {@linkcode closeCodeLabel}.
+   */
+  readonly connectionsClosed: Counter = new CloseCounter(
     "chat_connections_closed_total",
-    "WebSocket connections closed, by close code.",
+    "WebSocket connections closed, by close code (3xxx, 4xxx and other group the codes no standard defines).",
     "code",
   );
   /** Messages stored, by transport (`websocket` or `rest`). */

@@ -21,7 +21,10 @@ export const SQL = {
     WHERE room_id = ? AND id > ? AND id < ? ORDER BY id DESC LIMIT ?`,
   oldest: `SELECT ${COLUMNS} FROM messages
     WHERE room_id = ? AND id > ? AND id < ? ORDER BY id LIMIT ?`,
-  rooms: `SELECT room_id FROM rooms ORDER BY seq`,
+  /** A page of rooms: found by the primary key, however many there are. */
+  roomsAfter: `SELECT seq, room_id FROM rooms WHERE seq > ? ORDER BY seq
+    LIMIT ?`,
+  roomCount: `SELECT count(*) AS count FROM rooms`,
   stats: `SELECT message_count,
       (SELECT sent_at FROM messages WHERE messages.room_id = rooms.room_id
        ORDER BY id DESC LIMIT 1) AS last_message_at
@@ -32,8 +35,6 @@ export const SQL = {
     WHERE message_count > ?`,
   pruneRoom: `DELETE FROM messages WHERE id IN
     (SELECT id FROM messages WHERE room_id = ? ORDER BY id LIMIT ?)`,
-  /** Answers if the database file can be read. */
-  ping: `SELECT count(*) FROM rooms WHERE room_id = ''`,
 } as const;
 
 /** The statements of {@linkcode SQL}, each compiled once on `db`. */

@@ -6,6 +6,8 @@ import type {
   MessageStore,
   PruneOptions,
   ReadOptions,
+  RoomsOptions,
+  RoomsPage,
   RoomStats,
 } from "./store.ts";
 
@@ -20,11 +22,14 @@ export interface MemoryStoreOptions {
 
 /** Keeps every message in process memory until the server stops. */
 export class MemoryStore implements MessageStore {
-  /**
-   * Each room's messages in `id` order. Insertion order of a Map is the
-   * order of each room's first message.
-   */
+  /** Each room's messages in `id` order. */
   #rooms = new Map<string, StoredMessage[]>();
+  /**
+   * The rooms that hold messages with their positions, in the order of
+   * their first message, for paging by a binary search.
+   */
+  #order: { roomId: string; position: number }[] = [];
+  #lastPosition = 0;
   #lastId = 0;
   #now: () => number;
 
@@ -44,7 +49,13 @@ export class MemoryStore implements MessageStore {
     };
     const messages = this.#rooms.get(stored.room_id);
     if (messages) messages.push(stored);
-    else this.#rooms.set(stored.room_id, [stored]);
+    else {
+      this.#rooms.set(stored.room_id, [stored]);
+      this.#order.push({
+        roomId: stored.room_id,
+        position: ++this.#lastPosition,
+      });
+    }
     return Promise.resolve(stored);
   }
 
@@ -60,9 +71,14 @@ export class MemoryStore implements MessageStore {
     return Promise.resolve({ messages: messages.slice(start, end), has_more });
   }
 
-  /** Every room that holds messages, in the order of its first message. */
-  rooms(): Promise<string[]> {
-    return Promise.resolve([...this.#rooms.keys()]);
+  /** A page of the rooms that hold messages, in the order of the first. */
+  rooms(options: RoomsOptions): Promise<RoomsPage> {
+    const { after = 0, limit } = options;
+    const start = partitionPoint(this.#order, (room) => room.position > after);
+    const page = this.#order.slice(start, start + limit);
+    const rooms = page.map((room) => room.roomId);
+    if (start + limit >= this.#order.length) return Promise.resolve({ rooms });
+    return Promise.resolve({ rooms, next: page.at(-1)!.position });
   }
 
   /** How many messages a room holds and when the last one was sent. */
@@ -72,6 +88,11 @@ export class MemoryStore implements MessageStore {
       message_count: messages.length,
       last_message_at: messages.at(-1)?.sent_at ?? null,
     });
+  }
+
+  /** How many rooms hold messages. */
+  roomCount(): Promise<number> {
+    return Promise.resolve(this.#rooms.size);
   }
 
   /** Always ready: memory is always there. */
@@ -84,6 +105,7 @@ export class MemoryStore implements MessageStore {
     const { maxPerRoom = Infinity, sentBefore = -Infinity } = options;
     let budget = options.limit ?? Infinity;
     let removed = 0;
+    const roomsBefore = this.#rooms.size;
     for (const [roomId, messages] of this.#rooms) {
       const excess = messages.length - maxPerRoom;
       let drop = 0;
@@ -97,12 +119,17 @@ export class MemoryStore implements MessageStore {
       budget -= drop;
       if (budget === 0) break;
     }
+    // O(rooms), as a pass of the loop above may be; only when a room went.
+    if (this.#rooms.size < roomsBefore) {
+      this.#order = this.#order.filter((room) => this.#rooms.has(room.roomId));
+    }
     return Promise.resolve(removed);
   }
 
   /** Forgets every message. */
   close(): Promise<void> {
     this.#rooms.clear();
+    this.#order = [];
     return Promise.resolve();
   }
 }

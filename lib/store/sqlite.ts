@@ -13,9 +13,12 @@ import type {
   MessageStore,
   PruneOptions,
   ReadOptions,
+  RoomsOptions,
+  RoomsPage,
   RoomStats,
 } from "./store.ts";
 import { StoreOpenError } from "./store_open_error.ts";
+import { StoreUnavailableError } from "./store_unavailable_error.ts";
 
 /** Options of {@linkcode SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -29,6 +32,30 @@ export interface SqliteStoreOptions {
    * @default {unixSeconds}
    */
   now?: (() => number) | undefined;
+  /**
+   * Longest a message waits, in milliseconds, while another program holds
+   * the database's write lock; then it is refused with a
+   * {@linkcode StoreUnavailableError}.
+   * @default {5000}
+   */
+  busyTimeoutMs?: number | undefined;
+}
+
+/**
+ * How long one statement may wait for a lock inside SQLite. `node:sqlite`
+ * is synchronous, so that wait blocks the event loop, every client's
+ * frames included: it is kept to a few milliseconds, enough for the
+ * moment a backup or the `sqlite3` shell takes to commit, and longer
+ * waits are retried from a timer instead, with the loop free between tries.
+ */
+const SQLITE_BUSY_WAIT_MS = 10;
+
+/**
+ * The wait before the next try of a batch that found the database locked:
+ * a quarter of the time it has waited so far, from 10 ms up to 250 ms.
+ */
+function retryDelay(waitedMs: number): number {
+  return Math.min(250, Math.max(10, waitedMs / 4));
 }
 
 /** A stamped message on its way into the database, which gives it its id. */
@@ -66,7 +93,14 @@ export class SqliteStore implements MessageStore {
     this.#db = openDatabase(this.path);
     this.#sql = prepareStatements(this.#db);
     this.#now = options.now ?? unixSeconds;
-    this.#batcher = new Batcher((messages) => this.#insert(messages));
+    const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.#batcher = new Batcher((messages) => this.#insert(messages), {
+      retry(error, failedSince) {
+        const waited = performance.now() - failedSince;
+        if (!isBusy(error) || waited >= busyTimeoutMs) return undefined;
+        return Math.min(retryDelay(waited), busyTimeoutMs - waited);
+      },
+    });
   }
 
   /** How many write transactions have stored messages; for tests and metrics. */
@@ -89,6 +123,10 @@ export class SqliteStore implements MessageStore {
 
   /** A page of a room's messages, oldest first. */
   read(roomId: string, options: ReadOptions = {}): Promise<MessagePage> {
+    return attempt(() => this.#read(roomId, options));
+  }
+
+  #read(roomId: string, options: ReadOptions): MessagePage {
     const { after = 0, before = Number.MAX_SAFE_INTEGER, limit } = options;
     const statement = options.keep === "oldest"
       ? this.#sql.oldest
@@ -100,38 +138,64 @@ export class SqliteStore implements MessageStore {
     if (options.keep !== "oldest") rows.reverse();
     // Rows have a null prototype; callers get plain objects.
     const messages = rows.map((row) => ({ ...row }) as StoredMessage);
-    return Promise.resolve({ messages, has_more });
+    return { messages, has_more };
   }
 
-  /** Every room that holds messages, in the order of its first message. */
-  rooms(): Promise<string[]> {
-    const rows = this.#sql.rooms.all() as { room_id: string }[];
-    return Promise.resolve(rows.map((row) => row.room_id));
+  /** A page of the rooms that hold messages, in the order of the first. */
+  rooms(options: RoomsOptions): Promise<RoomsPage> {
+    const { after = 0, limit } = options;
+    return attempt(() => {
+      // One row more than asked for tells whether there are more.
+      const rows = this.#sql.roomsAfter.all(after, limit + 1) as {
+        seq: number;
+        room_id: string;
+      }[];
+      const page = rows.slice(0, limit);
+      const rooms = page.map((row) => row.room_id);
+      if (rows.length <= limit) return { rooms };
+      return { rooms, next: page.at(-1)!.seq };
+    });
   }
 
   /** How many messages a room holds and when the last one was sent. */
   stats(roomId: string): Promise<RoomStats> {
-    const row = this.#sql.stats.get(roomId) as RoomStats | undefined;
-    return Promise.resolve({
-      message_count: row?.message_count ?? 0,
-      last_message_at: row?.last_message_at ?? null,
+    return attempt(() => {
+      const row = this.#sql.stats.get(roomId) as RoomStats | undefined;
+      return {
+        message_count: row?.message_count ?? 0,
+        last_message_at: row?.last_message_at ?? null,
+      };
     });
   }
 
-  /** Resolves if the database answers a query, rejects otherwise. */
+  /** How many rooms hold messages. */
+  roomCount(): Promise<number> {
+    return attempt(() => {
+      const row = this.#sql.roomCount.get() as { count: number };
+      return row.count;
+    });
+  }
+
+  /**
+   * Resolves if the database can be written now: it takes the write lock
+   * and lets it go at once. Rejects with a {@linkcode StoreUnavailableError}
+   * while another program holds the lock, or the file cannot be written.
+   */
   ping(): Promise<void> {
-    try {
-      this.#sql.ping.get();
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return attempt(() => {
+      this.#db.exec("BEGIN IMMEDIATE");
+      this.#db.exec("ROLLBACK");
+    });
   }
 
   /** Removes the oldest messages beyond the limits, in one transaction. */
   prune(options: PruneOptions): Promise<number> {
+    return attempt(() => this.#prune(options));
+  }
+
+  #prune(options: PruneOptions): number {
     const { maxPerRoom, sentBefore, limit = Infinity } = options;
-    const removed = transaction(this.#db, () => {
+    return transaction(this.#db, () => {
       let removed = 0;
       if (sentBefore !== undefined) {
         const { changes } = this.#sql.pruneOld.run(
@@ -152,7 +216,6 @@ export class SqliteStore implements MessageStore {
       }
       return removed;
     });
-    return Promise.resolve(removed);
   }
 
   /** Writes the messages still waiting, then closes the database. */
@@ -165,6 +228,14 @@ export class SqliteStore implements MessageStore {
   }
 
   #insert(messages: Unsaved[]): StoredMessage[] {
+    try {
+      return this.#insertAll(messages);
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  #insertAll(messages: Unsaved[]): StoredMessage[] {
     const stored = transaction(this.#db, () => {
       const added = new Map<string, number>();
       const stored = messages.map((message) => {
@@ -213,6 +284,7 @@ function openDatabase(path: string): DatabaseSync {
     // every batch, which scripts/store_throughput.ts shows to cost several
     // times what the rest of the store costs.
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
+    db.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_WAIT_MS}`);
     migrate(db);
     return db;
   } catch (error) {
@@ -224,4 +296,54 @@ function openDatabase(path: string): DatabaseSync {
 /** A `LIMIT` value: SQLite spells "no limit" as -1. */
 function sqlLimit(limit: number | undefined, extra = 0): number {
   return limit === undefined || limit === Infinity ? -1 : limit + extra;
+}
+
+/**
+ * Runs a synchronous step of the store as a promise, turning a failure that
+ * may pass into a {@linkcode StoreUnavailableError}.
+ */
+function attempt<T>(step: () => T): Promise<T> {
+  try {
+    return Promise.resolve(step());
+  } catch (error) {
+    return Promise.reject(unavailable(error));
+  }
+}
+
+/** Whether SQLite failed for a lock another connection holds. */
+function isBusy(error: unknown): boolean {
+  // Bun's node:sqlite gives the result code (SQLITE_BUSY, SQLITE_LOCKED);
+  // Deno's gives only the message.
+  const { errcode, message, cause } = error as {
+    errcode?: number;
+    message?: string;
+    cause?: unknown;
+  };
+  return errcode === 5 || errcode === 6 ||
+    /database (table )?is locked/.test(message ?? "") ||
+    (error instanceof StoreUnavailableError && isBusy(cause));
+}
+
+/**
+ * The {@linkcode StoreUnavailableError} for a failure of SQLite that may
+ * pass (a lock, a full disk, a file made read-only); other errors as they
+ * are.
+ */
+function unavailable(error: unknown): unknown {
+  if (!(error instanceof Error) || error instanceof StoreUnavailableError) {
+    return error;
+  }
+  if (isBusy(error)) {
+    return new StoreUnavailableError(
+      "the message store is busy: another program is writing to the database; try again in a moment",
+      { cause: error },
+    );
+  }
+  if (/full|readonly|read-only|disk I\/O|unable to open/i.test(error.message)) {
+    return new StoreUnavailableError(
+      `the message store cannot write: ${error.message}`,
+      { cause: error },
+    );
+  }
+  return error;
 }

@@ -45,6 +45,36 @@ export interface MessagePage {
   has_more: boolean;
 }
 
+/**
+ * Which rooms {@linkcode MessageStore.rooms} lists: a page of them, in the
+ * order of each room's first message.
+ */
+export interface RoomsOptions {
+  /**
+   * Only rooms after this position: the `next` of the page before. A
+   * position is a whole number (at most `Number.MAX_SAFE_INTEGER`) that the
+   * store gives each room when its first message is stored, increasing from
+   * room to room (the SQLite store's row number, the Redis store's
+   * `chat:rooms` score); a room whose messages were all pruned and that is
+   * used again gets a new one.
+   * @default {0}
+   */
+  after?: number | undefined;
+  /** At most this many rooms; at least 1. */
+  limit: number;
+}
+
+/** One page of the rooms that hold messages. */
+export interface RoomsPage {
+  /** The rooms, in the order of their first message. */
+  rooms: string[];
+  /**
+   * The position of the last room of this page, to ask for the next page
+   * with; left out when no room follows.
+   */
+  next?: number;
+}
+
 /** Which messages {@linkcode MessageStore.prune} removes. */
 export interface PruneOptions {
   /** Keep at most this many messages per room, the newest. */
@@ -59,20 +89,40 @@ export interface PruneOptions {
   limit?: number | undefined;
 }
 
-/** Keeps messages per room and gives each a strictly increasing `id`. */
+/**
+ * Keeps messages per room and gives each an `id` that strictly increases
+ * within its room. The memory and SQLite stores number every message of the
+ * server in one sequence; the Redis store numbers each room on its own
+ * (1, 2, 3...), so that instances need not agree on one counter.
+ *
+ * A method that cannot do its work for a while (a lock held elsewhere, a
+ * full disk, a lost connection) rejects with a `StoreUnavailableError`
+ * (`./store_unavailable_error.ts`): the chat answers it with `503` or an
+ * error frame and logs it once, where any other error is a bug.
+ */
 export interface MessageStore {
   /**
    * Stores a message, stamping it with `id` and `sent_at`. Resolves once the
-   * message is stored for good, so callers deliver it only then.
+   * message is stored for good, so callers deliver it only then; a room's
+   * appends resolve in the order of their ids.
    */
   append(draft: MessageDraft): Promise<StoredMessage>;
   /** A page of a room's messages; no messages for an unknown room. */
   read(roomId: string, options?: ReadOptions): Promise<MessagePage>;
-  /** Every room that holds messages, in the order of its first message. */
-  rooms(): Promise<string[]>;
+  /**
+   * A page of the rooms that hold messages, in the order of their first
+   * message. Its work is bounded by the page, not by how many rooms exist:
+   * a store finds the position `after` by an index, not by a scan.
+   */
+  rooms(query: RoomsOptions): Promise<RoomsPage>;
   /** How many messages a room holds and when the last one was sent. */
   stats(roomId: string): Promise<RoomStats>;
-  /** Resolves if the store can serve requests, rejects otherwise. */
+  /** How many rooms hold messages. */
+  roomCount(): Promise<number>;
+  /**
+   * Resolves if the store can serve requests, writes included, now;
+   * rejects otherwise (`GET /readyz` asks it).
+   */
   ping(): Promise<void>;
   /**
    * Removes the oldest messages beyond the limits; a room left without

@@ -56,11 +56,12 @@ export const BENCH_SETTINGS: readonly {
     value: ":memory:",
     why: "the in-memory store, unless --server-args names a database file",
   },
-  {
-    flag: "--rate-limit",
-    value: "0",
-    why: "the load generator sends far faster than any person may",
-  },
+  ...["--rate-limit", "--ip-rate-limit", "--ip-message-rate", "--ip-room-rate"]
+    .map((flag) => ({
+      flag,
+      value: "0",
+      why: "the load generator sends far faster than any person may",
+    })),
   {
     flag: "--log-level",
     value: "warn",
@@ -76,6 +77,7 @@ const OUR_PERMISSIONS = [
   "--allow-env",
   "--allow-read",
   "--allow-write",
+  "--allow-sys=statfs",
 ];
 const OUR_SCRIPT = new URL("../../main.ts", import.meta.url).href;
 
