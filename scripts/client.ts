@@ -17,10 +17,9 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { UsageError } from "./_usage_error.ts";
 import { JoinRoomFrame, type ServerFrame, validate } from "../lib/contract.ts";
 import { escapeControls } from "../lib/escape_controls.ts";
+import { optionsOrExit, parseFlags, UsageError } from "./_usage_error.ts";
 
 const HELP = `Usage: deno task client --room ROOM --name NAME [--url URL]
 
@@ -38,21 +37,12 @@ Type a line to send it to the room you joined last. Commands:
 const ANSWER_MS = 5000;
 
 function parseOptions(args: string[]) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        room: { type: "string" },
-        name: { type: "string" },
-        url: { type: "string", default: "ws://localhost:3000" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseFlags(args, {
+    room: { type: "string" },
+    name: { type: "string" },
+    url: { type: "string", default: "ws://localhost:3000" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) return undefined;
   const { room, name, url } = values;
   if (!room?.trim()) throw new UsageError("--room ROOM is required");
@@ -263,18 +253,7 @@ async function run(options: { room: string; name: string; url: string }) {
 }
 
 if (import.meta.main) {
-  let options;
-  try {
-    options = parseOptions(Deno.args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${escapeControls(error.message)}\n\n${HELP}`);
-    Deno.exit(2);
-  }
-  if (!options) {
-    console.log(HELP);
-    Deno.exit(0);
-  }
+  const options = optionsOrExit(parseOptions, HELP);
   try {
     Deno.exit(await run(options));
   } catch (error) {

@@ -1,13 +1,12 @@
 /**
  * Runs the README's commands as a reader who has only Node.js would, and
- * checks that each starts or answers as the README says.
+ * checks that each starts, answers or stops as the README says.
  *
- * The commands run in a clean copy of the repository in a temporary folder,
- * with a PATH that holds node, npm, npx, curl and the usual shell tools but
- * no deno and no bun, npm's global folder in that temporary folder (so that
- * `npm install -g` installs there), and an empty Deno cache (so that the
- * first start shows what it downloads). npm may use its cache offline; Deno
- * fetches from the npm registry.
+ * The commands run in a {@linkcode Sandbox}: a clean copy of the repository
+ * in a temporary folder, no deno and no bun on the PATH, npm's global
+ * folder in there (so that `npm install -g` installs there), and an empty
+ * Deno cache (so that the first start shows what it downloads). npm may use
+ * its cache offline; Deno fetches from the npm registry.
  *
  * ```sh
  * deno run -A scripts/readme_check.ts          # every command, Linux only
@@ -15,12 +14,10 @@
  * ```
  *
  * Every server starts on a free port rather than 3000 or 8080 (through
- * `PORT`, or by changing the port in the command), so that the check runs
- * beside a server that already uses them. Each command runs in a session of
- * its own (`setsid`), so that Ctrl-C is sent as a terminal sends it, to the
- * whole process group, and so that a process left running is found. The
- * README's commands and the checks below must match one for one: a command
- * added to the README needs a check here.
+ * `PORT`, or in place of the port in the command), so that the check runs
+ * beside a server that already uses them. The README's commands and the
+ * checks below must match one for one: a command added to the README needs
+ * a check here.
  *
  * Exits 0 when every command behaved as documented, 1 otherwise.
  *
@@ -28,314 +25,10 @@
  */
 import { parseArgs } from "node:util";
 import { redisTestsEnabled, startRedisServer } from "../tests/_redis_server.ts";
+import { Command, Sandbox } from "./_sandbox.ts";
 import { DENO_EXECUTABLE } from "./deno_compile.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
-
-/** Tools a machine with Node.js has; deno and bun are left out on purpose. */
-const TOOLS = [
-  "node",
-  "npm",
-  "npx",
-  "curl",
-  "sh",
-  "bash",
-  "env",
-  "cat",
-  "ls",
-  "cp",
-  "mv",
-  "rm",
-  "mkdir",
-  "ln",
-  "chmod",
-  "sed",
-  "grep",
-  "printf",
-  "echo",
-  "uname",
-  "dirname",
-  "basename",
-  "readlink",
-  "realpath",
-  "tr",
-  "head",
-  "tail",
-  "sleep",
-  "kill",
-  "ps",
-  "tee",
-  "sort",
-  "wc",
-  "tar",
-  "gzip",
-  "id",
-  "which",
-  "true",
-  "false",
-  "test",
-  "touch",
-  "find",
-  "xargs",
-  "setsid",
-  // What the README asks to install for its Redis commands.
-  "redis-server",
-  "redis-cli",
-];
-
-/** Variables a reader's machine has set, which the commands keep. */
-const PASSED_ON =
-  /^(LANG|LC_\w+|TERM|(https?|no|all)_proxy|SSL_CERT_(FILE|DIR)|NODE_EXTRA_CA_CERTS|CURL_CA_BUNDLE|DENO_CERT|DENO_TLS_CA_STORE|npm_config_\w+)$/i;
-
-/** What the copy leaves out: what a clean clone does not have. */
-const NOT_COPIED = new Set([
-  ".git",
-  "data",
-  "dist",
-  "bench-results",
-  "test-results",
-  "node_modules",
-]);
-
-/** How long a command may take to start, answer or stop. */
-const START_MS = 90_000;
-const STOP_MS = 10_000;
-
-/** The temporary folder and the environment the commands run in. */
-export class Sandbox {
-  /** The copy of the repository, where every command runs. */
-  readonly dir: string;
-  readonly #root: string;
-  readonly #env: Record<string, string>;
-
-  private constructor(root: string, env: Record<string, string>) {
-    this.#root = root;
-    this.dir = `${root}/chat`;
-    this.#env = env;
-  }
-
-  /** Makes the folder: the copy, the tools, an empty Deno cache. */
-  static async create(): Promise<Sandbox> {
-    const root = await Deno.makeTempDir({ prefix: "readme_check_" });
-    await copyTree(REPO, `${root}/chat`);
-    for (const dir of ["bin", "npm-global/bin", "deno-dir", "tmp"]) {
-      await Deno.mkdir(`${root}/${dir}`, { recursive: true });
-    }
-    for (const tool of TOOLS) {
-      const path = which(tool);
-      if (path) await Deno.symlink(path, `${root}/bin/${tool}`);
-    }
-    const env: Record<string, string> = {
-      PATH: `${root}/npm-global/bin:${root}/bin`,
-      HOME: Deno.env.get("HOME") ?? root,
-      DENO_DIR: `${root}/deno-dir`,
-      TMPDIR: `${root}/tmp`,
-      NO_COLOR: "1",
-      npm_config_prefix: `${root}/npm-global`,
-      npm_config_prefer_offline: "true",
-      npm_config_update_notifier: "false",
-      npm_config_fund: "false",
-      npm_config_audit: "false",
-    };
-    // The machine's own settings: language, proxies, certificates, npm.
-    for (const [name, value] of Object.entries(Deno.env.toObject())) {
-      if (PASSED_ON.test(name) && !(name in env)) env[name] = value;
-    }
-    return new Sandbox(root, env);
-  }
-
-  /** Where `deno` lives once `npm install -g deno` ran, if it did. */
-  get npmGlobalBin(): string {
-    return `${this.#root}/npm-global/bin`;
-  }
-
-  /** The Deno cache the commands fill. */
-  get denoDir(): string {
-    return `${this.#root}/deno-dir`;
-  }
-
-  /**
-   * Starts a command as a user types it, in a session of its own; `env`
-   * adds variables, as `PORT=8080 command` does.
-   */
-  spawn(command: string, env: Record<string, string> = {}): Command {
-    return new Command(command, this.dir, { ...this.#env, ...env });
-  }
-
-  /** Runs a command to its end; its exit code and output. */
-  async run(
-    command: string,
-    env: Record<string, string> = {},
-    ms = START_MS,
-  ): Promise<{ code: number; output: string }> {
-    await using process = this.spawn(command, env);
-    const code = await process.exited(ms);
-    return { code, output: process.output };
-  }
-
-  /** Removes the folder. */
-  async remove(): Promise<void> {
-    await Deno.remove(this.#root, { recursive: true });
-  }
-
-  /** The folder, for `--keep`. */
-  get root(): string {
-    return this.#root;
-  }
-}
-
-/** A command running in its own session, its output recorded. */
-export class Command implements AsyncDisposable {
-  readonly #child: Deno.ChildProcess;
-  readonly #reading: Promise<void>;
-  #output = "";
-  #changed = Promise.withResolvers<void>();
-  #status: Deno.CommandStatus | undefined;
-
-  constructor(command: string, cwd: string, env: Record<string, string>) {
-    // `exec` keeps one process from the shell to the command, so that a
-    // signal sent to it reaches the command, as it would from a terminal.
-    const script = /[|;&]/.test(command) ? command : `exec ${command}`;
-    this.#child = new Deno.Command("setsid", {
-      args: ["sh", "-c", script],
-      cwd,
-      env,
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const decoder = () => new TextDecoderStream();
-    this.#reading = Promise.all(
-      [this.#child.stdout, this.#child.stderr].map(async (stream) => {
-        for await (const chunk of stream.pipeThrough(decoder())) {
-          this.#output += chunk;
-          this.#changed.resolve();
-          this.#changed = Promise.withResolvers();
-        }
-      }),
-    ).then(() => this.#changed.resolve());
-    this.#child.status.then((status) => this.#status = status);
-  }
-
-  /** Everything printed so far, stdout and stderr. */
-  get output(): string {
-    return this.#output;
-  }
-
-  /** Waits for a line of output that matches; returns its match. */
-  async line(pattern: RegExp, ms = START_MS): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      for (const line of this.#output.split("\n")) {
-        const match = line.match(pattern);
-        if (match) return match;
-      }
-      if (this.#status) {
-        throw new Error(`it exited (${this.#status.code}) before ${pattern}`);
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no ${pattern} within ${ms} ms`);
-      await waitAtMost(this.#changed.promise, left);
-    }
-  }
-
-  /** Sends a signal to the command (`group`: to all of it, as Ctrl-C). */
-  signal(signal: Deno.Signal, group = false): void {
-    try {
-      Deno.kill(group ? -this.#child.pid : this.#child.pid, signal);
-    } catch {
-      // It has exited.
-    }
-  }
-
-  /** Waits for the command to exit; its exit code. */
-  async exited(ms = STOP_MS): Promise<number> {
-    const status = await waitAtMost(this.#child.status, ms);
-    if (!status) throw new Error(`still running after ${ms} ms`);
-    // Its last words; a process it left running may hold the pipes open.
-    await waitAtMost(this.#reading, 1000);
-    return status.code;
-  }
-
-  /** The processes of its session still running (Linux: /proc). */
-  async leftovers(): Promise<string[]> {
-    const left: string[] = [];
-    for await (const entry of Deno.readDir("/proc")) {
-      if (!/^\d+$/.test(entry.name)) continue;
-      const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`)
-        .catch(() => "");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      // state ppid pgrp session: a zombie is gone but for its exit status
-      if (fields[3] === String(this.#child.pid) && fields[0] !== "Z") {
-        const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`)
-          .catch(() => "");
-        left.push(cmdline.replaceAll("\0", " ").trim());
-      }
-    }
-    return left;
-  }
-
-  /** Waits until no process of its session is left, or says which are. */
-  async noneLeft(ms = STOP_MS): Promise<void> {
-    const deadline = Date.now() + ms;
-    let left = await this.leftovers();
-    while (left.length > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      left = await this.leftovers();
-    }
-    if (left.length > 0) throw new Error(`still running: ${left.join("; ")}`);
-  }
-
-  /** Kills whatever is left of the session. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.signal("SIGKILL", true);
-    try {
-      this.#child.kill("SIGKILL");
-    } catch {
-      // It has exited.
-    }
-    await this.#child.status;
-    await this.#reading;
-  }
-}
-
-/** Resolves with the promise's value, or `undefined` after `ms`. */
-async function waitAtMost<T>(
-  promise: Promise<T>,
-  ms: number,
-): Promise<T | undefined> {
-  let timer;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function which(tool: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (Deno.statSync(`${dir}/${tool}`).isFile) return `${dir}/${tool}`;
-    } catch {
-      // not in this folder
-    }
-  }
-  return undefined;
-}
-
-async function copyTree(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const entry of Deno.readDir(from)) {
-    if (NOT_COPIED.has(entry.name)) continue;
-    const [source, target] = [`${from}/${entry.name}`, `${to}/${entry.name}`];
-    if (entry.isDirectory) await copyTree(source, target);
-    else if (entry.isFile) await Deno.copyFile(source, target);
-  }
-}
 
 /** A port nothing listens on now. */
 function freePort(): number {
@@ -467,6 +160,32 @@ const FIRST_CHECK_LINE = /^Checked \d+ files?$/;
 /** The server every REST and client example talks to. */
 let servicePort = 0;
 let service: Command | undefined;
+
+/**
+ * A command that starts a server: on a free port (in place of 8080 in the
+ * command, or through `PORT` when it names none), which must serve, then
+ * stop on `stop` with exit code 0.
+ */
+function serves(
+  readme: string,
+  stop: { signal: Deno.Signal; group: boolean },
+): Check {
+  return {
+    readme,
+    run(sandbox) {
+      const port = String(freePort());
+      const [, variable, command] = /^(PORT=8080 )?(.*)$/.exec(readme)!;
+      const named = !variable && command!.includes("8080");
+      return serveAndStop(
+        sandbox,
+        command!.replace("8080", port),
+        Number(port),
+        { ...stop, code: 0 },
+        named ? {} : { PORT: port },
+      );
+    },
+  };
+}
 
 function bench(readme: string): Check {
   return {
@@ -645,28 +364,8 @@ export const CHECKS: Check[] = [
       expect(code === 0 && output.includes("--port <value>"), output);
     },
   },
-  {
-    readme: "PORT=8080 deno task start",
-    run(sandbox) {
-      const port = freePort();
-      return serveAndStop(sandbox, "deno task start", port, {
-        ...SIGINT,
-        code: 0,
-      }, { PORT: String(port) });
-    },
-  },
-  {
-    readme: "deno task start --port 8080 --rate-limit 0",
-    run(sandbox) {
-      const port = freePort();
-      return serveAndStop(
-        sandbox,
-        this.readme.replace("8080", String(port)),
-        port,
-        { ...CTRL_C, code: 0 },
-      );
-    },
-  },
+  serves("PORT=8080 deno task start", SIGINT),
+  serves("deno task start --port 8080 --rate-limit 0", CTRL_C),
   {
     readme: "deno task compile:bun",
     async run(sandbox) {
@@ -677,50 +376,10 @@ export const CHECKS: Check[] = [
       );
     },
   },
-  {
-    readme: "./dist/chat-server-bun",
-    run(sandbox) {
-      const port = freePort();
-      return serveAndStop(sandbox, this.readme, port, {
-        ...SIGTERM,
-        code: 0,
-      }, { PORT: String(port) });
-    },
-  },
-  {
-    readme: "./dist/chat-server-bun --port 8080 --db :memory:",
-    run(sandbox) {
-      const port = freePort();
-      return serveAndStop(
-        sandbox,
-        this.readme.replace("8080", String(port)),
-        port,
-        { ...SIGINT, code: 0 },
-      );
-    },
-  },
-  {
-    readme: "deno task start:bun --port 8080",
-    run(sandbox) {
-      const port = freePort();
-      return serveAndStop(
-        sandbox,
-        this.readme.replace("8080", String(port)),
-        port,
-        { ...SIGTERM, code: 0 },
-      );
-    },
-  },
-  {
-    readme: "deno task start:bun",
-    run(sandbox) {
-      const port = freePort();
-      return serveAndStop(sandbox, this.readme, port, {
-        ...CTRL_C,
-        code: 0,
-      }, { PORT: String(port) });
-    },
-  },
+  serves("./dist/chat-server-bun", SIGTERM),
+  serves("./dist/chat-server-bun --port 8080 --db :memory:", SIGINT),
+  serves("deno task start:bun --port 8080", SIGTERM),
+  serves("deno task start:bun", CTRL_C),
   {
     readme: "deno task compile",
     async run(sandbox) {

@@ -18,8 +18,7 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { UsageError } from "./_usage_error.ts";
+import { optionsOrExit, parseFlags, UsageError } from "./_usage_error.ts";
 import {
   readMetrics,
   residentKiB,
@@ -242,22 +241,13 @@ function wholeNumber(text: string, flag: string, max: number): number {
 
 /** The options of the command line, or `undefined` for `--help`. */
 function parseOptions(args: string[]): Required<SoakOptions> | undefined {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        seconds: { type: "string", default: "30" },
-        clients: { type: "string", default: "20" },
-        sqlite: { type: "boolean", default: false },
-        "back-to-back": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseFlags(args, {
+    seconds: { type: "string", default: "30" },
+    clients: { type: "string", default: "20" },
+    sqlite: { type: "boolean", default: false },
+    "back-to-back": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) return undefined;
   return {
     seconds: wholeNumber(values.seconds, "--seconds", 3600),
@@ -268,18 +258,7 @@ function parseOptions(args: string[]): Required<SoakOptions> | undefined {
 }
 
 if (import.meta.main) {
-  let options;
-  try {
-    options = parseOptions(Deno.args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${error.message}\n\n${USAGE}`);
-    Deno.exit(2);
-  }
-  if (!options) {
-    console.log(USAGE);
-    Deno.exit(0);
-  }
+  const options = optionsOrExit(parseOptions, USAGE);
   console.log(
     `soak: starting a server on 127.0.0.1, then ${options.clients} clients ` +
       `for ${options.seconds} s`,

@@ -6,6 +6,11 @@ import { startServer, within } from "./_helpers.ts";
 
 const CLIENT = new URL("../scripts/client.ts", import.meta.url).pathname;
 
+/** Arguments that join "general" as Will on the server at `url`. */
+function joining(url: string): string[] {
+  return ["--room", "general", "--name", "Will", "--url", url];
+}
+
 /** The terminal client in a child process, its stdin and stdout piped. */
 class ClientProcess implements AsyncDisposable {
   readonly #process: Deno.ChildProcess;
@@ -87,14 +92,7 @@ Deno.test("scripts/client.ts chats through a pipe", async (t) => {
   await chat.post("/send", { room_id: "general", from: "Ann", message: "hi" });
   const ann = await chat.connect();
   await ann.join("general", "Ann");
-  await using client = new ClientProcess([
-    "--room",
-    "general",
-    "--name",
-    "Will",
-    "--url",
-    chat.wsUrl,
-  ]);
+  await using client = new ClientProcess(joining(chat.wsUrl));
 
   await t.step("prints the history, then its own join", async () => {
     await client.waitFor(/^\[general\] \* Will joined$/);
@@ -167,14 +165,7 @@ Deno.test("scripts/client.ts chats through a pipe", async (t) => {
 
 Deno.test("scripts/client.ts exits 0 on /quit", async () => {
   await using chat = await startServer();
-  await using client = new ClientProcess([
-    "--room",
-    "general",
-    "--name",
-    "Will",
-    "--url",
-    chat.wsUrl,
-  ]);
+  await using client = new ClientProcess(joining(chat.wsUrl));
   await client.type("/quit", "never sent");
   const { code } = await client.end();
   assertEquals(code, 0);
@@ -214,14 +205,7 @@ Deno.test("scripts/client.ts says when the server cannot be reached", async () =
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr;
   listener.close(); // nothing listens on this port now
-  await using client = new ClientProcess([
-    "--room",
-    "general",
-    "--name",
-    "Will",
-    "--url",
-    `ws://127.0.0.1:${port}`,
-  ]);
+  await using client = new ClientProcess(joining(`ws://127.0.0.1:${port}`));
   const { code, stderr } = await client.end();
   assertEquals(code, 1);
   assertEquals(
@@ -323,14 +307,9 @@ Deno.test("scripts/client.ts exits 1 when the server refuses its first join", as
       return response;
     },
   );
-  await using client = new ClientProcess([
-    "--room",
-    "general",
-    "--name",
-    "Will",
-    "--url",
-    `ws://127.0.0.1:${server.addr.port}`,
-  ]);
+  await using client = new ClientProcess(
+    joining(`ws://127.0.0.1:${server.addr.port}`),
+  );
   const { code, stderr } = await client.end();
   assertEquals(code, 1);
   assert(client.output.includes('! Room "general" is closed\n'), client.output);
@@ -338,14 +317,7 @@ Deno.test("scripts/client.ts exits 1 when the server refuses its first join", as
 });
 
 Deno.test("scripts/client.ts says when the server's host is not found", async () => {
-  await using client = new ClientProcess([
-    "--room",
-    "general",
-    "--name",
-    "Will",
-    "--url",
-    "ws://nowhere.invalid:3000",
-  ]);
+  await using client = new ClientProcess(joining("ws://nowhere.invalid:3000"));
   const { code, stderr } = await client.end();
   assertEquals([code, stderr], [
     1,
