@@ -73,7 +73,13 @@ async function startFromCommandLine(): Promise<void> {
     store,
     logger,
     onListen({ hostname, port }) {
-      const host = hostname === "0.0.0.0" ? "localhost" : hostname;
+      // Every address (IPv4's or IPv6's) is reached as localhost here; an
+      // IPv6 address goes in brackets in a URL.
+      const host = hostname === "0.0.0.0" || hostname === "::"
+        ? "localhost"
+        : hostname.includes(":")
+        ? `[${hostname}]`
+        : hostname;
       console.log(`Chat server listening on ${hostname}:${port}`);
       console.log(`  HTTP:      http://${host}:${port}`);
       console.log(`  WebSocket: ws://${host}:${port}`);
