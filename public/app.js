@@ -75,8 +75,11 @@ async function onOpen(ws) {
   serverTakesSince = await checkServerTakesSince();
   if (ws.readyState !== WebSocket.OPEN) return; // it closed while we asked
   setStatus("online", "Connected");
-  // After a reconnect, join every room again under the same name.
-  for (const [roomId, room] of rooms) sendJoin(roomId, room);
+  // After a reconnect, join every room again under the same name (but not
+  // one the user joined on this socket while the question above was out).
+  for (const [roomId, room] of rooms) {
+    if (room.joinedOn !== ws) sendJoin(roomId, room);
+  }
 }
 
 function send(frame) {
@@ -113,7 +116,7 @@ async function checkServerTakesSince() {
 function sendJoin(roomId, room) {
   const frame = { type: "join-room", room_id: roomId, from: room.name };
   if (serverTakesSince && room.lastId > 0) frame.since = room.lastId;
-  send(frame);
+  if (send(frame)) room.joinedOn = socket;
 }
 
 // ---- Frames from the server ------------------------------------------------
@@ -215,6 +218,7 @@ function joinRoom(roomId) {
       lastId: 0,
       members: [],
       membersAsked: { at: -Infinity, timer: undefined },
+      joinedOn: undefined, // the socket its last join-room went out on
       unread: 0,
     };
     rooms.set(roomId, room);

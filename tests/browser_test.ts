@@ -372,6 +372,48 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "the chat page joins once a room joined while it connects",
+  ignore: !ENABLED,
+  async fn() {
+    const server = await startChat(0, new MemoryStore());
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      page.setDefaultTimeout(PAGE_MS);
+      // The page asks /asyncapi.json once its socket is open; hold the
+      // answer, and join meanwhile.
+      const answer = Promise.withResolvers<void>();
+      await page.route("**/asyncapi.json", async (route) => {
+        await answer.promise;
+        await route.continue();
+      });
+      const joins: unknown[] = [];
+      const connected = Promise.withResolvers<void>();
+      await page.routeWebSocket(/./, (socket) => {
+        connected.resolve();
+        socket.onMessage((text) => {
+          const frame = JSON.parse(String(text));
+          joins.push(frame);
+          socket.send(JSON.stringify({ ...frame, type: "join-room" }));
+        });
+      });
+      await page.goto(`http://127.0.0.1:${server.addr.port}/`);
+      await within(connected.promise, "the page to connect");
+      await join(page, "Bob", "general");
+      answer.resolve();
+      await page.getByRole("status").getByText("Connected").waitFor();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assertEquals(joins, [
+        { type: "join-room", room_id: "general", from: "Bob" },
+      ]);
+    } finally {
+      await browser.close();
+      await server.shutdown();
+    }
+  },
+});
+
 /** Counts the page's requests whose path and query match. */
 function countRequests(page: Page, matches: (url: URL) => boolean) {
   const seen: string[] = [];
