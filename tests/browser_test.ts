@@ -121,6 +121,25 @@ async function members(page: Page): Promise<string[]> {
   return (await page.locator("#members li").allTextContents()).sort();
 }
 
+/**
+ * Runs `use` with a new page in a new browser, next to a new server (memory
+ * store), and closes both after.
+ */
+async function withPage(
+  use: (page: Page, server: ChatServer) => Promise<void>,
+): Promise<void> {
+  const server = await startChat(0, new MemoryStore());
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(PAGE_MS);
+    await use(page, server);
+  } finally {
+    await browser.close();
+    await server.shutdown();
+  }
+}
+
 Deno.test({
   name: "the chat page in Chromium",
   ignore: !ENABLED,
@@ -313,12 +332,8 @@ Deno.test({
 Deno.test({
   name: "the chat page resumes with since when the server takes it",
   ignore: !ENABLED,
-  async fn() {
-    const server = await startChat(0, new MemoryStore());
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      page.setDefaultTimeout(PAGE_MS);
+  fn: () =>
+    withPage(async (page, server) => {
       // Pretend the server's contract has `since` (the durable-history
       // server's will): the page learns it from /asyncapi.json.
       await page.route("**/asyncapi.json", async (route) => {
@@ -365,22 +380,14 @@ Deno.test({
         "message 6",
         "message 7",
       ]);
-    } finally {
-      await browser.close();
-      await server.shutdown();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "the chat page joins once a room joined while it connects",
   ignore: !ENABLED,
-  async fn() {
-    const server = await startChat(0, new MemoryStore());
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      page.setDefaultTimeout(PAGE_MS);
+  fn: () =>
+    withPage(async (page, server) => {
       // The page asks /asyncapi.json once its socket is open; hold the
       // answer, and join meanwhile.
       const answer = Promise.withResolvers<void>();
@@ -407,11 +414,7 @@ Deno.test({
       assertEquals(joins, [
         { type: "join-room", room_id: "general", from: "Bob" },
       ]);
-    } finally {
-      await browser.close();
-      await server.shutdown();
-    }
-  },
+    }),
 });
 
 /** Counts the page's requests whose path and query match. */
@@ -427,14 +430,15 @@ function countRequests(page: Page, matches: (url: URL) => boolean) {
 Deno.test({
   name: "the chat page asks the REST API sparingly",
   ignore: !ENABLED,
-  async fn(t) {
-    const server = await startChat(0, new MemoryStore());
-    const url = `http://127.0.0.1:${server.addr.port}/`;
-    const browser = await launchChromium();
-    const guests: Awaited<ReturnType<typeof openClient>>[] = [];
-    try {
-      const page = await browser.newPage();
-      page.setDefaultTimeout(PAGE_MS);
+  fn: (t) =>
+    withPage(async (page, server) => {
+      const url = `http://127.0.0.1:${server.addr.port}/`;
+      const guests: Awaited<ReturnType<typeof openClient>>[] = [];
+      await using _ = {
+        async [Symbol.asyncDispose]() {
+          for (const guest of guests) await guest.close();
+        },
+      };
       const roomLists = countRequests(page, (url) => url.pathname === "/rooms");
       const memberLists = countRequests(
         page,
@@ -495,10 +499,5 @@ Deno.test({
           assert(memberLists.length - asked <= 2, memberLists.join(", "));
         },
       );
-    } finally {
-      for (const guest of guests) await guest.close();
-      await browser.close();
-      await server.shutdown();
-    }
-  },
+    }),
 });
