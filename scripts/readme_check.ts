@@ -432,6 +432,20 @@ export const CHECKS: Check[] = [
       startsWith(sandbox, "deno task soak", /^soak: starting a server/),
   },
   {
+    readme: "deno task soak --abuse",
+    run: (sandbox) =>
+      startsWith(sandbox, "deno task soak --abuse", /^soak --abuse: starting/),
+  },
+  {
+    readme: "deno task soak --abuse --seconds 30 --attack slowloris",
+    run: (sandbox) =>
+      startsWith(
+        sandbox,
+        "deno task soak --abuse --seconds 30 --attack slowloris",
+        /^soak --abuse: starting/,
+      ),
+  },
+  {
     readme: "deno task store-throughput",
     run: (sandbox) =>
       startsWith(sandbox, "deno task store-throughput", /rooms x \d+ members/),
