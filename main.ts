@@ -2,7 +2,8 @@
  * A real-time chat server: the REST API of the original Chat-API plus a
  * WebSocket protocol for rooms, on one port.
  *
- * Start it, then connect from a browser console:
+ * Start it, then open http://localhost:3000 and, in that page's browser
+ * console, connect:
  *
  * ```sh
  * deno task start            # or: deno task start --port 8080
@@ -22,6 +23,10 @@
  * @module
  */
 import process from "node:process";
+import type {
+  ChatServer,
+  ServeChatOptions,
+} from "./lib/adapters/chat_server.ts";
 import { serveChat } from "./lib/adapters/serve_chat.ts";
 import {
   type Config,
@@ -29,6 +34,7 @@ import {
   helpText,
   parseConfig,
 } from "./lib/config.ts";
+import { listenErrorMessage } from "./lib/listen_error.ts";
 import { Logger } from "./lib/logger.ts";
 import { connectionCap, readOpenFileLimit } from "./lib/open_file_limit.ts";
 import { serverOptions } from "./lib/server_options.ts";
@@ -67,13 +73,19 @@ async function startFromCommandLine(): Promise<void> {
   const openFileLimit = readOpenFileLimit();
   const maxOpenConnections = options.maxOpenConnections ??
     connectionCap(openFileLimit);
-  const server = serveChat({
+  const server = serveOrExit({
     ...options,
     maxOpenConnections,
     store,
     logger,
     onListen({ hostname, port }) {
-      const host = hostname === "0.0.0.0" ? "localhost" : hostname;
+      // Every address (IPv4's or IPv6's) is reached as localhost here; an
+      // IPv6 address goes in brackets in a URL.
+      const host = hostname === "0.0.0.0" || hostname === "::"
+        ? "localhost"
+        : hostname.includes(":")
+        ? `[${hostname}]`
+        : hostname;
       console.log(`Chat server listening on ${hostname}:${port}`);
       console.log(`  HTTP:      http://${host}:${port}`);
       console.log(`  WebSocket: ws://${host}:${port}`);
@@ -108,6 +120,24 @@ async function startFromCommandLine(): Promise<void> {
   }
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => stop(signal));
+  }
+}
+
+/**
+ * Starts the server; a port in use or a host it cannot listen on ends the
+ * process with one line that names it, not a stack trace.
+ */
+function serveOrExit(options: ServeChatOptions): ChatServer {
+  try {
+    return serveChat(options);
+  } catch (error) {
+    const message = listenErrorMessage(error, {
+      hostname: options.hostname ?? "0.0.0.0",
+      port: options.port ?? 3000,
+    });
+    if (message === undefined) throw error;
+    console.error(`error: ${message}`);
+    process.exit(1);
   }
 }
 
