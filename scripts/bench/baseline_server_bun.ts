@@ -8,9 +8,8 @@
  * `server.publish(room, text)`, which hands a frame to every member in
  * native code. That is how the smallest natural Bun chat server is written
  * (Bun's own chat-room benchmark does the same), so it marks Bun's ceiling.
- * Our server sends socket by socket instead (see
- * `lib/adapters/bun_websocket.ts` for why), which is part of the gap the
- * bench shows.
+ * Our server publishes the same way (`lib/adapters/bun_fanout.ts`), once a
+ * joiner has had its history.
  *
  * Bun runs it as it is, the TypeScript included:
  *
