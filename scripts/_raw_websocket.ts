@@ -33,35 +33,7 @@ export class RawWebSocket {
     url: string,
     options: RawConnectOptions,
   ): Promise<RawWebSocket> {
-    const { hostname, port, host } = new URL(url);
-    const conn = await Deno.connect({ hostname, port: Number(port) });
-    const timer = setTimeout(() => conn.close(), options.timeoutMs);
-    try {
-      const key = btoa(
-        String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))),
-      );
-      await writeAll(
-        conn,
-        encoder.encode(
-          `GET / HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\n` +
-            `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\n` +
-            `Sec-WebSocket-Version: 13\r\n\r\n`,
-        ),
-      );
-      const head = await readHead(conn);
-      if (!head.startsWith("HTTP/1.1 101")) {
-        throw new Error(`handshake refused: ${head.split("\r\n")[0]}`);
-      }
-    } catch (error) {
-      try {
-        conn.close();
-      } catch {
-        // The timer closed it already.
-      }
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
+    const { conn } = await openWebSocketConn(url, options.timeoutMs);
     return new RawWebSocket(conn);
   }
 
@@ -103,19 +75,82 @@ export class RawWebSocket {
   }
 }
 
-/** Reads the handshake answer up to its blank line. */
-async function readHead(conn: Deno.TcpConn): Promise<string> {
+/**
+ * Connects to a `ws://` URL and completes the opening handshake: the
+ * connection, and the bytes that came after the server's answer (frames
+ * already on their way).
+ */
+export async function openWebSocketConn(
+  url: string,
+  timeoutMs: number,
+): Promise<{ conn: Deno.TcpConn; rest: Uint8Array }> {
+  const { hostname, port, host, pathname } = new URL(url);
+  const conn = await Deno.connect({ hostname, port: Number(port) });
+  const timer = setTimeout(() => conn.close(), timeoutMs);
+  try {
+    const key = btoa(
+      String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))),
+    );
+    await writeAll(
+      conn,
+      encoder.encode(
+        `GET ${pathname} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\n` +
+          `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\n` +
+          `Sec-WebSocket-Version: 13\r\n\r\n`,
+      ),
+    );
+    const { head, rest } = await readHead(conn);
+    if (!head.startsWith("HTTP/1.1 101")) {
+      throw new Error(`handshake refused: ${head.split("\r\n")[0]}`);
+    }
+    return { conn, rest };
+  } catch (error) {
+    try {
+      conn.close();
+    } catch {
+      // The timer closed it already.
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reads the handshake answer up to its blank line, and what came after. */
+async function readHead(
+  conn: Deno.TcpConn,
+): Promise<{ head: string; rest: Uint8Array }> {
   const buffer = new Uint8Array(MAX_HANDSHAKE_BYTES);
   let length = 0;
   while (length < buffer.length) {
     const read = await conn.read(buffer.subarray(length));
     if (read === null) break;
+    const from = Math.max(0, length - 3);
     length += read;
-    const text = new TextDecoder().decode(buffer.subarray(0, length));
-    const end = text.indexOf("\r\n\r\n");
-    if (end >= 0) return text.slice(0, end);
+    const end = indexOfBlankLine(buffer, from, length);
+    if (end >= 0) {
+      return {
+        head: new TextDecoder().decode(buffer.subarray(0, end)),
+        rest: buffer.slice(end + 4, length),
+      };
+    }
   }
   throw new Error("the handshake answer ended early or was too long");
+}
+
+/** Where `\r\n\r\n` starts in `buffer[from..length)`, or -1. */
+function indexOfBlankLine(
+  buffer: Uint8Array,
+  from: number,
+  length: number,
+): number {
+  for (let i = from; i + 3 < length; i++) {
+    if (
+      buffer[i] === 13 && buffer[i + 1] === 10 && buffer[i + 2] === 13 &&
+      buffer[i + 3] === 10
+    ) return i;
+  }
+  return -1;
 }
 
 /** Reads and discards whatever arrives until the connection closes. */
@@ -130,7 +165,11 @@ async function drain(conn: Deno.TcpConn): Promise<void> {
   }
 }
 
-async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array) {
+/** Writes every byte, in as many writes as the kernel needs. */
+export async function writeAll(
+  conn: Deno.TcpConn,
+  bytes: Uint8Array,
+): Promise<void> {
   for (let written = 0; written < bytes.length;) {
     written += await conn.write(bytes.subarray(written));
   }

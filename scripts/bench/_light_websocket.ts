@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { openWebSocketConn, writeAll } from "../_raw_websocket.ts";
 
 /** Called with each text frame: its payload is `bytes[start..end)`. */
 export type OnText = (bytes: Uint8Array, start: number, end: number) => void;
@@ -31,7 +32,6 @@ const OPCODE = { text: 0x1, close: 0x8, ping: 0x9, pong: 0xa } as const;
 /** Read buffers start this small (idle clients are many) and grow with use. */
 const FIRST_BUFFER_BYTES = 16 * 1024;
 const MAX_BUFFER_BYTES = 256 * 1024;
-const MAX_HEAD_BYTES = 8192;
 const CLOSE_WAIT_MS = 2000;
 
 const encoder = new TextEncoder();
@@ -60,35 +60,16 @@ export class LightWebSocket {
     url: string,
     options: LightConnectOptions,
   ): Promise<LightWebSocket> {
-    const { hostname, port, host, pathname } = new URL(url);
-    const conn = await Deno.connect({ hostname, port: Number(port) });
-    conn.setNoDelay(true);
-    const timer = setTimeout(() => conn.close(), options.timeoutMs ?? 10_000);
-    try {
-      const key = btoa(
-        String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))),
-      );
-      await writeAll(
-        conn,
-        encoder.encode(
-          `GET ${pathname} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\n` +
-            `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\n` +
-            `Sec-WebSocket-Version: 13\r\n\r\n`,
-        ),
-      );
-      const { head, rest } = await readHead(conn);
-      if (!head.startsWith("HTTP/1.1 101")) {
-        throw new Error(`handshake refused: ${head.split("\r\n")[0]}`);
-      }
-      return new LightWebSocket(conn, options.onText, rest);
-    } catch (error) {
-      closeQuietly(conn);
-      throw new Error(`cannot connect to ${url}: ${(error as Error).message}`, {
+    const { conn, rest } = await openWebSocketConn(
+      url,
+      options.timeoutMs ?? 10_000,
+    ).catch((error) => {
+      throw new Error(`cannot connect to ${url}: ${error.message}`, {
         cause: error,
       });
-    } finally {
-      clearTimeout(timer);
-    }
+    });
+    conn.setNoDelay(true);
+    return new LightWebSocket(conn, options.onText, rest);
   }
 
   /** Sends a text frame; frames sent in one turn go out in one write. */
@@ -254,43 +235,6 @@ function grown(
   const larger = new Uint8Array(Math.max(buffer.length * 2, filled * 2));
   larger.set(buffer.subarray(0, filled));
   return larger;
-}
-
-/** Reads the handshake answer; returns it and the bytes that came after it. */
-async function readHead(
-  conn: Deno.TcpConn,
-): Promise<{ head: string; rest: Uint8Array }> {
-  const buffer = new Uint8Array(MAX_HEAD_BYTES);
-  let length = 0;
-  while (length < buffer.length) {
-    const read = await conn.read(buffer.subarray(length));
-    if (read === null) break;
-    length += read;
-    const end = indexOfBlankLine(buffer, length);
-    if (end >= 0) {
-      return {
-        head: decoder.decode(buffer.subarray(0, end)),
-        rest: buffer.slice(end + 4, length),
-      };
-    }
-  }
-  throw new Error("the handshake answer ended early or was too long");
-}
-
-function indexOfBlankLine(buffer: Uint8Array, length: number): number {
-  for (let i = 0; i + 3 < length; i++) {
-    if (
-      buffer[i] === 13 && buffer[i + 1] === 10 && buffer[i + 2] === 13 &&
-      buffer[i + 3] === 10
-    ) return i;
-  }
-  return -1;
-}
-
-async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
-  for (let written = 0; written < bytes.length;) {
-    written += await conn.write(bytes.subarray(written));
-  }
 }
 
 function closeQuietly(conn: Deno.TcpConn): void {
