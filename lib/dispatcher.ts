@@ -76,6 +76,7 @@ interface Entry {
 }
 
 const settled: Promise<void> = Promise.resolve();
+const noop = () => {};
 
 /**
  * Creates the function that takes every incoming frame of one connection:
@@ -136,16 +137,17 @@ class FrameQueue {
     } catch (error) {
       parsed = { refusal: this.#refusalFor(error, "frame") };
     }
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.#entries.push({
+    const entry: Entry = {
       parsed,
       pipelined: "frame" in parsed && parsed.frame.type === "send-message",
       refusal: undefined,
       blocking: false,
-      finish: resolve,
-    });
+      finish: noop,
+    };
+    const taken = new Promise<void>((resolve) => entry.finish = resolve);
+    this.#entries.push(entry);
     this.#pump();
-    return promise;
+    return taken;
   }
 
   /** Does what may be done now, until nothing may. */

@@ -89,7 +89,12 @@ class DenoPeer implements Peer, EventListenerObject {
   }
 
   send(text: string): boolean {
-    if (this.#socket.readyState === WebSocket.OPEN) this.#socket.send(text);
+    try {
+      this.#socket.send(text);
+    } catch {
+      // Closing: Deno throws rather than drop the frame. (Asking first
+      // would cost a call for every frame of every broadcast.)
+    }
     return true;
   }
 
