@@ -46,17 +46,44 @@ let built: Promise<{ bun: string }> | undefined;
 /**
  * Builds the bundle and the Bun executable as `deno task compile:bun` does.
  * The first test to need them waits for the build (a few seconds).
+ *
+ * Test files run in parallel, each in an isolate of its own in this one
+ * process: the first to take the lock builds, and the others find the
+ * build of this process done when they get it. (Building it again while
+ * another test starts it fails with "Text file busy".)
  */
 function buildForBun(): Promise<{ bun: string }> {
   return built ??= (async () => {
     await Deno.mkdir(TEST_BUILD, { recursive: true });
     const bun = await findBun();
-    await compileWithBun(
-      `${TEST_BUILD}chat-server-bun`,
-      `${TEST_BUILD}chat-server.js`,
-    );
+    using lock = await Deno.open(`${TEST_BUILD}build.lock`, {
+      write: true,
+      create: true,
+    });
+    await lock.lock(true);
+    const stamp = `${TEST_BUILD}built-by`;
+    const thisRun = await runId();
+    const builtBy = await Deno.readTextFile(stamp).catch(() => "");
+    if (builtBy !== thisRun) {
+      await compileWithBun(
+        `${TEST_BUILD}chat-server-bun`,
+        `${TEST_BUILD}chat-server.js`,
+      );
+      await Deno.writeTextFile(stamp, thisRun);
+    }
+    await lock.unlock();
     return { bun };
   })();
+}
+
+/** Tells this test process from any other: its id and start time. */
+async function runId(): Promise<string> {
+  const stat = await Deno.readTextFile(`/proc/${Deno.pid}/stat`).catch(
+    () => "",
+  );
+  // The start time is the 22nd field, counted after the command's ")".
+  const started = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  return `${Deno.pid} ${started ?? ""}`;
 }
 
 /** `deno run main.ts`, as `deno task start` runs it. */
