@@ -84,7 +84,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "RedisStore.append() publishes the stored message on its room's sharded channel",
+    "RedisStore.append() publishes the stored messages on their room's sharded channel",
   ignore,
   async fn() {
     await using redis = await startRedisServer();
@@ -113,10 +113,53 @@ Deno.test({
     });
     await eventually(() => published.length > 0, "the message to be published");
     assertEquals(published.length, 1);
-    const message: StoredMessage = JSON.parse(published[0]!);
+    const [message]: StoredMessage[] = JSON.parse(published[0]!);
     assertEquals(message, stored);
-    assertEquals(Object.keys(message), Object.keys(stored));
+    assertEquals(Object.keys(message!), Object.keys(stored));
     assertEquals((await store.read(room)).messages, [stored]);
+  },
+});
+
+Deno.test({
+  name:
+    "RedisStore.append() stores a room's messages of one turn with one script call, resolved in id order",
+  ignore,
+  async fn() {
+    await using redis = await startRedisServer();
+    await using store = await openStore(redis);
+    await using subscriber = await inspect(redis);
+    const published: number[][] = [];
+    await subscriber.sSubscribe(
+      roomKeys("a").channel,
+      (payload) =>
+        published.push(
+          JSON.parse(payload).map((message: StoredMessage) => message.id),
+        ),
+    );
+    const resolved: string[] = [];
+    const appends = ["a", "b", "a", "a", "b"].map((room_id, i) =>
+      store.append({ room_id, from: "A", message: `${i}` }).then((stored) => {
+        resolved.push(`${stored.room_id}${stored.id}`);
+        return stored;
+      })
+    );
+    const stored = await Promise.all(appends);
+    assertEquals(stored.map(({ id, message }) => [id, message]), [
+      [1, "0"],
+      [1, "1"],
+      [2, "2"],
+      [3, "3"],
+      [2, "4"],
+    ]);
+    assertEquals(resolved.filter((id) => id.startsWith("a")), [
+      "a1",
+      "a2",
+      "a3",
+    ]);
+    await eventually(() => published.length > 0, "the batch to be published");
+    assertEquals(published, [[1, 2, 3]]);
+    const next = await store.append({ room_id: "a", from: "A", message: "4" });
+    assertEquals(next.id, 4);
   },
 });
 
