@@ -30,6 +30,8 @@ import {
   parseConfig,
 } from "./lib/config.ts";
 import { Logger } from "./lib/logger.ts";
+import { ChatMetrics } from "./lib/metrics/chat_metrics.ts";
+import type { RoomBus } from "./lib/room_bus.ts";
 import { serverOptions } from "./lib/server_options.ts";
 import { MemoryStore } from "./lib/store/memory.ts";
 import { SqliteStore } from "./lib/store/sqlite.ts";
@@ -61,10 +63,13 @@ async function startFromCommandLine(): Promise<void> {
     level: config["log-level"],
     format: config["log-format"],
   });
-  const { store, where } = await openStore(config, logger);
+  const metrics = new ChatMetrics();
+  const { store, bus, where } = await openStore(config, logger, metrics);
   const server = serveChat({
     ...serverOptions(config),
     store,
+    bus,
+    metrics,
     logger,
     onListen({ hostname, port }) {
       const host = hostname === "0.0.0.0" ? "localhost" : hostname;
@@ -100,23 +105,26 @@ async function startFromCommandLine(): Promise<void> {
 }
 
 /**
- * Opens the store `--redis` or `--db` names; a Redis that cannot be reached,
- * or a file that cannot be used, ends the process with a message that names
- * it.
+ * Opens the store `--redis` or `--db` names (with Redis, also the bus that
+ * shares the rooms with the other instances); a Redis that cannot be
+ * reached, or a file that cannot be used, ends the process with a message
+ * that names it.
  */
 async function openStore(
   config: Config,
   logger: Logger,
-): Promise<{ store: MessageStore; where: string }> {
+  metrics: ChatMetrics,
+): Promise<{ store: MessageStore; bus?: RoomBus; where: string }> {
   if (config.redis !== null) {
     // Loaded only when asked for: without --redis, the Redis client is
     // neither loaded nor started.
-    const { openRedisStore } = await import("./lib/redis/open_redis_store.ts");
+    const { openRedis } = await import("./lib/redis/open_redis.ts");
     try {
-      return await openRedisStore({
+      return await openRedis({
         url: config.redis,
         maxPerRoom: serverOptions(config).retention?.maxPerRoom ?? Infinity,
         logger,
+        metrics,
       });
     } catch (error) {
       if (!(error instanceof RedisUnreachableError)) throw error;

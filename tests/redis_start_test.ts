@@ -14,7 +14,8 @@ import {
   startChildServer,
 } from "./_child_server.ts";
 import { eventually, readReply } from "./_helpers.ts";
-import { redisTestsEnabled, startRedisServer } from "./_redis_server.ts";
+import { startRedisServer } from "../scripts/_redis_server.ts";
+import { redisTestsEnabled } from "./_redis_server.ts";
 
 const ignore = !redisTestsEnabled();
 

@@ -38,6 +38,11 @@ export interface RoomFeedOptions {
    * ids `from` to `to`, both included.
    */
   onLost?: ((roomId: string, from: number, to: number) => void) | undefined;
+  /**
+   * Called each time the subscriptions are in place again after a lost
+   * connection: what was published meanwhile was missed.
+   */
+  onResubscribed?: (() => void) | undefined;
   /** Called once per repair that read missed messages from the stream. */
   onRepair?: ((roomId: string, count: number) => void) | undefined;
   /**
@@ -263,6 +268,7 @@ export class RoomFeed {
         }
       }
     }
+    this.#options.onResubscribed?.();
     for (const [roomId, room] of this.#rooms) this.#repair(roomId, room);
   }
 
