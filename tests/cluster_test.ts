@@ -47,6 +47,46 @@ async function member(
   return { client, history };
 }
 
+/** Every message of a room, read from `instance` in pages of `limit`. */
+async function readAll(
+  instance: Instance,
+  roomId: string,
+  limit: number,
+): Promise<Frame[]> {
+  const messages: Frame[] = [];
+  for (;;) {
+    const { body } = await instance.post("/receive", {
+      room_id: roomId,
+      after: messages.at(-1)?.id ?? 0,
+      limit,
+    });
+    messages.push(...body.messages);
+    if (!body.has_more) return messages;
+  }
+}
+
+/**
+ * Sends `count` messages, each after the echo of the one before; resolves
+ * with the id of the last.
+ */
+async function sendSlowly(
+  sender: TestClient,
+  roomId: string,
+  count: number,
+): Promise<number> {
+  let last = 0;
+  for (let i = 0; i < count; i++) {
+    sender.send({
+      type: "send-message",
+      room_id: roomId,
+      from: "sender",
+      message: `${i}`,
+    });
+    last = (await takeMessages(sender, 1))[0]!.id;
+  }
+  return last;
+}
+
 /** What a member saw of a message: enough to compare sequences. */
 function seen(frame: Frame): string {
   return `${frame.id} ${frame.from} ${frame.message}`;
@@ -115,6 +155,71 @@ Deno.test({
         }
         for (const client of members) await client.expectNoFrames();
         await Promise.all(members.map((client) => client.close()));
+      },
+    );
+
+    const total = instances.length * SENDERS * MESSAGES;
+
+    await t.step(
+      "POST /receive pages and join-room with since give the same answer on every instance",
+      async () => {
+        const pages = await Promise.all(
+          instances.map((instance) => readAll(instance, "race", 700)),
+        );
+        assertEquals(ids(pages[0]!), range(1, total));
+        for (const page of pages.slice(1)) assertEquals(page, pages[0]);
+        const newest = await Promise.all(
+          instances.map(async (instance) =>
+            (await instance.post("/receive", {
+              room_id: "race",
+              before: 100,
+              limit: 5,
+            })).body
+          ),
+        );
+        assertEquals(ids(newest[0].messages), range(95, 99));
+        for (const page of newest.slice(1)) assertEquals(page, newest[0]);
+        const replays = await Promise.all(
+          instances.map(async (instance, i) => {
+            const { client, history } = await member(
+              instance,
+              "race",
+              `late-${i}`,
+              total - 10,
+            );
+            await client.close();
+            return history;
+          }),
+        );
+        assertEquals(ids(replays[0]!), range(total - 9, total));
+        for (const replay of replays.slice(1)) {
+          assertEquals(replay.map(seen), replays[0]!.map(seen));
+        }
+      },
+    );
+
+    await t.step(
+      "a client that reconnects to another instance with since misses nothing and sees nothing twice",
+      async () => {
+        const [a, b, c] = instances as [Instance, Instance, Instance];
+        const sender = (await member(c, "resume", "sender")).client;
+        const sending = sendSlowly(sender, "resume", 300);
+        const first = await member(a, "resume", "Ann");
+        const before = await takeMessages(first.client, 50);
+        await first.client.close();
+        const since = before.at(-1)!.id;
+        const second = await member(b, "resume", "Ann", since);
+        const sent = await sending;
+        const after = [
+          ...second.history,
+          ...await takeMessages(
+            second.client,
+            sent - since - second.history.length,
+          ),
+        ];
+        assertEquals(ids(after), range(since + 1, sent));
+        await second.client.expectNoFrames();
+        await Promise.all([second.client.close(), sender.close()]);
       },
     );
   },
