@@ -87,6 +87,32 @@ async function sendSlowly(
   return last;
 }
 
+/** A Redis client of the test's own, to look at the subscriptions. */
+async function inspect(url: string) {
+  const client = createClient({ url });
+  client.on("error", () => {});
+  await client.connect();
+  return {
+    /** How many instances subscribe to a room's channel. */
+    async subscribers(roomId: string): Promise<number> {
+      const { channel } = roomKeys(roomId);
+      const reply = await client.sendCommand([
+        "PUBSUB",
+        "SHARDNUMSUB",
+        channel,
+      ]) as [string, number];
+      return reply[1];
+    },
+    /** The sharded channels with a subscriber. */
+    channels(): Promise<string[]> {
+      return client.sendCommand(["PUBSUB", "SHARDCHANNELS"]) as Promise<
+        string[]
+      >;
+    },
+    [Symbol.asyncDispose]: () => client.close(),
+  };
+}
+
 /** What a member saw of a message: enough to compare sequences. */
 function seen(frame: Frame): string {
   return `${frame.id} ${frame.from} ${frame.message}`;
@@ -220,6 +246,131 @@ Deno.test({
         assertEquals(ids(after), range(since + 1, sent));
         await second.client.expectNoFrames();
         await Promise.all([second.client.close(), sender.close()]);
+      },
+    );
+
+    const [a, b, c] = instances as [Instance, Instance, Instance];
+    let ann: TestClient, carol: TestClient, erin: TestClient;
+
+    await t.step(
+      "joins and leaves reach members on every instance, and every instance lists every member",
+      async () => {
+        ann = (await member(a, "lobby", "Ann")).client;
+        const bob = (await member(b, "lobby", "Bob")).client;
+        carol = (await member(c, "lobby", "Carol")).client;
+        assertEquals(await ann.take(2), [
+          { type: "join-room", room_id: "lobby", from: "Bob" },
+          { type: "join-room", room_id: "lobby", from: "Carol" },
+        ]);
+        assertEquals(await bob.take(1), [
+          { type: "join-room", room_id: "lobby", from: "Carol" },
+        ]);
+        for (const instance of instances) {
+          const { body } = await instance.get("/rooms/lobby");
+          assertEquals(body.members, ["Ann", "Bob", "Carol"]);
+        }
+        bob.send({ type: "leave-room", room_id: "lobby" });
+        assertEquals(await bob.next(), {
+          type: "leave-room",
+          room_id: "lobby",
+          from: "Bob",
+        });
+        await bob.close();
+        for (const client of [ann, carol]) {
+          assertEquals(await client.next(), {
+            type: "leave-room",
+            room_id: "lobby",
+            from: "Bob",
+          });
+        }
+        for (const instance of instances) {
+          const { body } = await instance.get("/rooms/lobby");
+          assertEquals(body.members, ["Ann", "Carol"]);
+        }
+      },
+    );
+
+    await t.step(
+      "GET /rooms lists every room with messages on every instance",
+      async () => {
+        const lists = await Promise.all(
+          instances.map(async (instance) =>
+            (await instance.get("/rooms")).body
+          ),
+        );
+        assertEquals(lists[0], { rooms: ["race", "resume"], has_more: false });
+        for (const list of lists.slice(1)) assertEquals(list, lists[0]);
+      },
+    );
+
+    await t.step(
+      "a member that joins on one instance while messages are sent on another gets its history, then every later message once",
+      async () => {
+        const sender = (await member(b, "busy", "sender")).client;
+        const sending = sendSlowly(sender, "busy", 200);
+        await eventually(
+          async () => (await a.get("/rooms/busy")).body?.message_count >= 60,
+          "60 messages in the room",
+        );
+        const dave = await member(a, "busy", "Dave");
+        const sent = await sending;
+        const first = dave.history[0]!.id;
+        const later = await takeMessages(
+          dave.client,
+          sent - first + 1 - dave.history.length,
+        );
+        assertEquals(dave.history.length, 50);
+        assertEquals(ids([...dave.history, ...later]), range(first, sent));
+        await dave.client.expectNoFrames();
+        await Promise.all([dave.client.close(), sender.close()]);
+      },
+    );
+
+    await t.step(
+      "an instance subscribes to the channels of the rooms it has members in, and only those",
+      async () => {
+        erin = (await member(c, "quiet", "Erin")).client;
+        await using redis = await inspect(cluster.redis.url);
+        // Ann on a and Carol on c are in the lobby; Erin on c in "quiet".
+        assertEquals(await redis.subscribers("lobby"), 2);
+        assertEquals(await redis.subscribers("quiet"), 1);
+        for (const room of ["race", "resume", "busy"]) {
+          assertEquals(await redis.subscribers(room), 0);
+        }
+        assertEquals((await redis.channels()).sort(), [
+          roomKeys("lobby").channel,
+          roomKeys("quiet").channel,
+        ]);
+      },
+    );
+
+    await t.step(
+      "a killed instance's members leave, each once, on every other instance, within 15 s",
+      async () => {
+        const frank = (await member(b, "quiet", "Frank")).client;
+        assertEquals(await erin.next(), {
+          type: "join-room",
+          room_id: "quiet",
+          from: "Frank",
+        });
+        const started = performance.now();
+        await c.kill();
+        const heard = await Promise.all([
+          ann.next(15_000),
+          frank.next(15_000),
+        ]);
+        assert(performance.now() - started < 15_000);
+        assertEquals(heard, [
+          { type: "leave-room", room_id: "lobby", from: "Carol" },
+          { type: "leave-room", room_id: "quiet", from: "Erin" },
+        ]);
+        // Another heartbeat or two: nobody announces them again.
+        await new Promise((resolve) => setTimeout(resolve, 4500));
+        await ann.expectNoFrames();
+        await frank.expectNoFrames();
+        assertEquals((await a.get("/rooms/lobby")).body.members, ["Ann"]);
+        assertEquals((await b.get("/rooms/quiet")).body.members, ["Frank"]);
+        await Promise.all([ann.close(), frank.close()]);
       },
     );
   },
