@@ -75,6 +75,11 @@ export class RedisRoomBus implements RoomBus {
   #local = new Map<string, Map<string, string>>();
   /** Joins and leaves being published. */
   #publishing = new Set<Promise<unknown>>();
+  /**
+   * Rooms where a join or leave of this instance could not be published:
+   * checked at every beat until it is, even once no member is left.
+   */
+  #unsettled = new Set<string>();
   /** Set when events may have been missed: the next beat compares rosters. */
   #resync = false;
   #maintaining: Promise<void> | undefined;
@@ -164,7 +169,7 @@ export class RedisRoomBus implements RoomBus {
         member.from,
       );
     }
-    this.#track(publishing);
+    this.#track(roomId, publishing);
   }
 
   /** Nothing to do: the append script published it. */
@@ -204,7 +209,7 @@ export class RedisRoomBus implements RoomBus {
     await this.#maintaining;
     for (const [roomId, local] of this.#local) {
       for (const [connection, from] of local) {
-        this.#track(this.#presence.leave(roomId, connection, from));
+        this.#track(roomId, this.#presence.leave(roomId, connection, from));
       }
     }
     this.#local.clear();
@@ -240,9 +245,10 @@ export class RedisRoomBus implements RoomBus {
     this.#handlers?.presence({ type, room_id, from });
   }
 
-  #track(publishing: Promise<unknown>): void {
+  #track(roomId: string, publishing: Promise<unknown>): void {
     const tracked = publishing.catch(() => {
       // Redis is down: the next beats put it right.
+      this.#unsettled.add(roomId);
     });
     this.#publishing.add(tracked);
     tracked.finally(() => this.#publishing.delete(tracked));
@@ -265,7 +271,11 @@ export class RedisRoomBus implements RoomBus {
    * each room: see {@linkcode check}.
    */
   async #maintain(beat: Beat, resync: boolean): Promise<void> {
-    const roomIds = new Set([...this.#followed.keys(), ...this.#local.keys()]);
+    const roomIds = new Set([
+      ...this.#followed.keys(),
+      ...this.#local.keys(),
+      ...this.#unsettled,
+    ]);
     if (roomIds.size === 0) return;
     await this.#presence.refresh(roomIds, beat.now);
     await Promise.all(
@@ -286,6 +296,26 @@ export class RedisRoomBus implements RoomBus {
     room: Followed | undefined,
     resync: boolean,
   ): Promise<void> {
+    const unsettled = this.#unsettled.delete(roomId);
+    let others;
+    try {
+      others = await this.#settle(roomId);
+    } catch (error) {
+      if (unsettled) this.#unsettled.add(roomId);
+      throw error;
+    }
+    if (!room || this.#followed.get(roomId) !== room) return;
+    if (!resync && room.roster.complete) return;
+    for (const event of room.roster.sync(roomId, others)) {
+      this.#handlers?.presence(event);
+    }
+  }
+
+  /**
+   * Makes Redis list this instance's members of a room as they are here;
+   * returns the members on other instances.
+   */
+  async #settle(roomId: string): Promise<Member[]> {
     const members = await this.#presence.members(roomId);
     const self = this.#presence.instance;
     const mine = new Map<string, Member>();
@@ -305,10 +335,6 @@ export class RedisRoomBus implements RoomBus {
         await this.#presence.leave(roomId, connection, from);
       }
     }
-    if (!room || this.#followed.get(roomId) !== room) return;
-    if (!resync && room.roster.complete) return;
-    for (const event of room.roster.sync(roomId, others)) {
-      this.#handlers?.presence(event);
-    }
+    return others;
   }
 }
