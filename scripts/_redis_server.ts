@@ -23,6 +23,8 @@ export const REDIS_SERVER = "redis-server";
 
 /** How long Redis may take to start or to stop. */
 const START_MS = 10_000;
+/** How long Redis may take to exit on SIGTERM before it is killed. */
+const STOP_MS = 3000;
 
 /** Options of {@linkcode startRedisServer}. */
 export interface RedisServerOptions {
@@ -39,6 +41,13 @@ export interface RedisServerOptions {
    * @default {false}
    */
   tls?: boolean;
+  /**
+   * A Redis Cluster of this one node, which owns every hash slot: a script
+   * whose declared keys are in different slots fails there with
+   * `CROSSSLOT`, as on any cluster. It takes a second or two to start.
+   * @default {false}
+   */
+  cluster?: boolean;
   /** More `redis-server` arguments, such as `["--requirepass", "secret"]`. */
   args?: string[];
 }
@@ -108,15 +117,19 @@ export async function startRedisServer(
     ...(options.durable
       ? ["--appendonly", "yes", "--appendfsync", "always"]
       : ["--appendonly", "no"]),
+    ...(options.cluster
+      ? ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+      : []),
     ...options.args ?? [],
   ];
+  const cluster = options.cluster ?? false;
   let child: Deno.ChildProcess | undefined;
   let port = 0;
   // A free port can be taken between the probe and the start: try again.
   for (let attempt = 0; !child; attempt++) {
     port = freePort();
     try {
-      child = await spawn(port, args, dir, tls?.ca);
+      child = await spawn(port, args, dir, tls?.ca, cluster);
     } catch (error) {
       if (attempt === 4) {
         await Deno.remove(dir, { recursive: true });
@@ -138,7 +151,24 @@ export async function startRedisServer(
     await within(exiting.status, "redis-server to exit", START_MS);
   }
   async function stop(): Promise<void> {
-    await kill();
+    const exiting = process;
+    process = undefined;
+    if (exiting) {
+      // SIGTERM lets it exit cleanly; a Redis that hangs is killed.
+      try {
+        exiting.kill("SIGTERM");
+      } catch {
+        // It has exited already.
+      }
+      const timer = setTimeout(() => {
+        try {
+          exiting.kill("SIGKILL");
+        } catch {
+          // It has exited meanwhile.
+        }
+      }, STOP_MS);
+      await exiting.status.finally(() => clearTimeout(timer));
+    }
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   return {
@@ -152,7 +182,7 @@ export async function startRedisServer(
     kill,
     async restart() {
       if (process) throw new Error("redis-server is running: kill it first");
-      process = await spawn(port, args, dir, tls?.ca);
+      process = await spawn(port, args, dir, tls?.ca, cluster);
     },
     pause: () => process?.kill("SIGSTOP"),
     resume: () => process?.kill("SIGCONT"),
@@ -161,12 +191,16 @@ export async function startRedisServer(
   };
 }
 
-/** Starts the process and waits until it answers PING. */
+/**
+ * Starts the process and waits until it answers PING (and, as a cluster,
+ * until it owns every slot and says the cluster is ok).
+ */
 async function spawn(
   port: number,
   args: string[],
   dir: string,
   caFile?: string,
+  cluster = false,
 ): Promise<Deno.ChildProcess> {
   const ports = caFile
     ? ["--port", "0", "--tls-port", String(port)]
@@ -181,8 +215,19 @@ async function spawn(
   const deadline = Date.now() + START_MS;
   let exited = false;
   child.status.then(() => exited = true);
+  let answered = false;
+  let slotsAdded = false;
   while (!exited && Date.now() < deadline) {
-    if (await answersPing(port, caCerts)) return child;
+    answered ||= /^\+PONG|^-NOAUTH/.test(await ask(port, "PING", caCerts));
+    if (answered && !cluster) return child;
+    if (answered) {
+      // After a restart the node still owns its slots (nodes.conf).
+      slotsAdded ||= /^\+OK|already busy/.test(
+        await ask(port, "CLUSTER ADDSLOTSRANGE 0 16383", caCerts),
+      );
+      const info = await ask(port, "CLUSTER INFO", caCerts);
+      if (slotsAdded && info.includes("cluster_state:ok")) return child;
+    }
     await delay(20);
   }
   if (!exited) child.kill("SIGKILL");
@@ -193,26 +238,29 @@ async function spawn(
   );
 }
 
-/** Whether a Redis on `port` answers an inline PING (or asks for a password). */
-async function answersPing(
+/**
+ * Sends one inline command to the Redis on `port` and returns the first
+ * bytes of its reply ("" if it did not answer within a second). "-LOADING"
+ * means it is still replaying its file.
+ */
+async function ask(
   port: number,
+  command: string,
   caCerts?: string[],
-): Promise<boolean> {
+): Promise<string> {
   let connection: Deno.Conn | undefined;
   try {
     connection = caCerts
       ? await Deno.connectTls({ hostname: "localhost", port, caCerts })
       : await Deno.connect({ hostname: "127.0.0.1", port });
-    await connection.write(new TextEncoder().encode("PING\r\n"));
-    const buffer = new Uint8Array(64);
+    await connection.write(new TextEncoder().encode(`${command}\r\n`));
+    const buffer = new Uint8Array(4096);
     const reading = connection.read(buffer);
     reading.catch(() => {}); // rejects when closed after a timeout
-    const read = await within(reading, "PONG", 1000);
-    const reply = new TextDecoder().decode(buffer.subarray(0, read ?? 0));
-    // "-LOADING" means it is replaying its file: not ready yet.
-    return reply.startsWith("+PONG") || reply.startsWith("-NOAUTH");
+    const read = await within(reading, "an answer", 1000);
+    return new TextDecoder().decode(buffer.subarray(0, read ?? 0));
   } catch {
-    return false;
+    return "";
   } finally {
     connection?.close();
   }

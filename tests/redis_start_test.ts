@@ -68,6 +68,33 @@ for (const command of SERVER_COMMANDS) {
 
   Deno.test({
     name:
+      `main.ts --redis keeps each room to --history-max messages (${command.name})`,
+    ignore,
+    async fn() {
+      await using redis = await startRedisServer();
+      await using server = await startChildServer(command, [
+        "--redis",
+        redis.url,
+        "--history-max",
+        "3",
+      ]);
+      for (const message of ["one", "two", "three", "four", "five"]) {
+        assertEquals((await send(server.httpUrl, message)).status, 200);
+      }
+      const received = await fetch(`${server.httpUrl}/receive`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ room_id: "general" }),
+      }).then(readReply);
+      assertEquals(
+        received.body.messages.map((message: { id: number }) => message.id),
+        [3, 4, 5],
+      );
+    },
+  });
+
+  Deno.test({
+    name:
       `main.ts --redis takes a rediss:// URL with a password and a database (${command.name})`,
     ignore,
     async fn() {
