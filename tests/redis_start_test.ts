@@ -13,7 +13,7 @@ import {
   SERVER_COMMANDS,
   startChildServer,
 } from "./_child_server.ts";
-import { eventually, readReply } from "./_helpers.ts";
+import { eventually, readMetrics, readReply } from "./_helpers.ts";
 import { startRedisServer } from "../scripts/_redis_server.ts";
 import { redisTestsEnabled } from "./_redis_server.ts";
 
@@ -90,6 +90,15 @@ for (const command of SERVER_COMMANDS) {
         received.body.messages.map((message: { id: number }) => message.id),
         [3, 4, 5],
       );
+      const metrics = await readMetrics(server.httpUrl);
+      assertEquals(metrics.get("chat_redis_up"), 1);
+      assertEquals(metrics.get("chat_redis_subscriber_up"), 1);
+      assertEquals(
+        metrics.get('chat_redis_published_total{kind="message"}'),
+        5,
+      );
+      assert(metrics.get("chat_redis_command_seconds_count")! >= 5);
+      assertEquals(metrics.get("chat_redis_gap_repairs_total"), 0);
     },
   });
 
@@ -159,6 +168,7 @@ for (const command of SERVER_COMMANDS) {
         "/readyz to answer 503",
         8000,
       );
+      assertEquals((await readMetrics(server.httpUrl)).get("chat_redis_up"), 0);
       const failed = await send(server.httpUrl, "while down");
       assert(failed.status >= 500, JSON.stringify(failed));
       await redis.restart();
