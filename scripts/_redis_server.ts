@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { freePort } from "./_free_port.ts";
 import { delay, within } from "./_timing.ts";
 
 /** The program the tests start. */
@@ -298,12 +299,4 @@ async function makeCertificates(dir: string) {
     }
   }
   return files;
-}
-
-/** A port that was free a moment ago. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
 }

@@ -1,0 +1,193 @@
+/**
+ * `deno task cluster` as a user runs it: Redis, instances and nginx with
+ * `deploy/nginx.conf`; clients through the balancer chat across instances;
+ * Ctrl-C stops everything.
+ *
+ * @module
+ */
+import {
+  deepStrictEqual as assertEquals,
+  ok as assert,
+} from "node:assert/strict";
+import { fillNginxConfig, findNginx, NGINX_CONF } from "../scripts/_nginx.ts";
+import {
+  eventually,
+  openClient,
+  readMetrics,
+  readReply,
+  within,
+} from "./_helpers.ts";
+import { redisTestsEnabled } from "./_redis_server.ts";
+
+const CLUSTER_SCRIPT = new URL("../scripts/cluster.ts", import.meta.url);
+
+/** Whether nginx is there; in CI its absence fails the tests. */
+function nginxTestsEnabled(): boolean {
+  if (findNginx() || Deno.env.get("CI") === "true") return true;
+  console.error(
+    "\n!! SKIPPING THE LOAD BALANCER TESTS: no nginx. Install it with: apt-get install -y nginx\n",
+  );
+  return false;
+}
+
+const ignore = !redisTestsEnabled() || !nginxTestsEnabled();
+
+/** `deno task cluster` with `args`, and what it printed once ready. */
+export async function startClusterScript(args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-run",
+      "--allow-read",
+      "--allow-write",
+      CLUSTER_SCRIPT.href,
+      ...args,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let output = "";
+  const ready = Promise.withResolvers<string>();
+  const reading = (async () => {
+    for await (
+      const chunk of child.stdout.pipeThrough(new TextDecoderStream())
+    ) {
+      output += chunk;
+      const url = /Chat cluster ready: (http:\/\/\S+)/.exec(output)?.[1];
+      if (url) ready.resolve(url);
+    }
+    ready.reject(new Error(`deno task cluster exited:\n${output}`));
+  })();
+  let exited: Promise<Deno.CommandStatus> | undefined;
+  function stop(signal: Deno.Signal) {
+    return exited ??= (async () => {
+      try {
+        child.kill(signal);
+      } catch {
+        // It has exited already.
+      }
+      const [status] = await Promise.all([child.status, reading]);
+      return status;
+    })();
+  }
+  let url;
+  try {
+    url = await within(ready.promise, "the cluster to be ready", 30_000);
+  } catch (error) {
+    await stop("SIGKILL");
+    throw error;
+  }
+  return {
+    /** The balancer, `http://localhost:PORT`. */
+    url,
+    /** The instances, `http://127.0.0.1:PORT`. */
+    instances: [...output.matchAll(/\[instance \d+\]\s+HTTP:\s+(\S+)/g)]
+      .map((match) => match[1]!),
+    redisPort: Number(
+      /Redis:\s+redis:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1],
+    ),
+    output: () => output,
+    /** Sends a signal and waits, bounded, for the script to exit. */
+    stop: (signal: Deno.Signal) =>
+      within(stop(signal), "deno task cluster to exit", 15_000),
+    // SIGTERM, so that it stops what it started (SIGKILL would leave them).
+    [Symbol.asyncDispose]: async () => void await stop("SIGTERM"),
+  };
+}
+
+/** Whether something accepts connections on a port of 127.0.0.1. */
+async function listens(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("fillNginxConfig() fills in deploy/nginx.conf's port and instances", async () => {
+  const template = await Deno.readTextFile(NGINX_CONF);
+  const filled = fillNginxConfig(template, {
+    port: 8080,
+    upstreams: ["10.0.0.1:3000", "10.0.0.2:3000"],
+  });
+  assert(filled.includes("    listen 8080;  # filled in\n"));
+  assertEquals(
+    [...filled.matchAll(/^\s*server (\S+);\s+# filled in$/gm)].map((m) => m[1]),
+    ["10.0.0.1:3000", "10.0.0.2:3000"],
+  );
+  assertEquals(
+    filled.replace(/^.*# filled in$\n/gm, ""),
+    template.replace(/^.*# filled in$\n/gm, ""),
+  );
+});
+
+Deno.test({
+  name:
+    "deno task cluster runs instances on one Redis behind nginx, and Ctrl-C stops all of it",
+  ignore,
+  async fn() {
+    await using cluster = await startClusterScript([
+      "--instances",
+      "2",
+      "--port",
+      "0",
+    ]);
+    assertEquals(cluster.instances.length, 2);
+    const balancer = cluster.url.replace("localhost", "127.0.0.1");
+    const wsUrl = balancer.replace("http://", "ws://");
+    const ann = await openClient(wsUrl);
+    const bob = await openClient(wsUrl);
+    try {
+      // One WebSocket on each instance: nginx sends a new one to the
+      // instance with the fewest.
+      for (const instance of cluster.instances) {
+        const metrics = await readMetrics(instance);
+        assertEquals(metrics.get("chat_connections_open"), 1);
+      }
+      await ann.join("general", "Ann");
+      await bob.join("general", "Bob");
+      assertEquals(await ann.next(), {
+        type: "join-room",
+        room_id: "general",
+        from: "Bob",
+      });
+      ann.send({
+        type: "send-message",
+        room_id: "general",
+        from: "Ann",
+        message: "Hi Bob",
+      });
+      bob.send({
+        type: "send-message",
+        room_id: "general",
+        from: "Bob",
+        message: "Hi Ann",
+      });
+      for (const client of [ann, bob]) {
+        const messages = (await client.take(2)).map((frame) => frame.message);
+        assertEquals(messages.sort(), ["Hi Ann", "Hi Bob"]);
+      }
+      const room = await readReply(await fetch(`${balancer}/rooms/general`));
+      assertEquals(room.body.members, ["Ann", "Bob"]);
+    } finally {
+      await ann.close();
+      await bob.close();
+    }
+
+    const { code } = await cluster.stop("SIGINT");
+    assertEquals(code, 0, cluster.output());
+    assert(cluster.output().includes("Stopped."));
+    const ports = [
+      Number(new URL(balancer).port),
+      ...cluster.instances.map((url) => Number(new URL(url).port)),
+      cluster.redisPort,
+    ];
+    await eventually(
+      async () => !(await Promise.all(ports.map(listens))).some(Boolean),
+      "nginx, the instances and Redis to be gone",
+    );
+  },
+});
