@@ -1,7 +1,8 @@
 /**
  * Several server instances on one real `redis-server`, each a child
  * process started as a user starts it (`--redis URL`), for the tests of
- * what must hold across instances. `await using` stops them all.
+ * what must hold across instances; and `deno task cluster` as a process,
+ * with nginx in front. `await using` stops them all.
  *
  * ```ts
  * await using cluster = await startCluster({ instances: 3 });
@@ -11,6 +12,7 @@
  *
  * @module
  */
+import { findNginx } from "../scripts/_nginx.ts";
 import {
   type RedisServer,
   type RedisServerOptions,
@@ -27,7 +29,9 @@ import {
   type TestClient,
   type TestServer,
   testServer,
+  within,
 } from "./_helpers.ts";
+import { redisTestsEnabled } from "./_redis_server.ts";
 import { flagArgs, NO_RATE_LIMITS, type ServerFlags } from "./_targets.ts";
 
 /** One instance of a cluster: a test server and its process. */
@@ -142,4 +146,103 @@ export async function takeMessages(
     if (frame.type === "receive-message") messages.push(frame);
   }
   return messages;
+}
+
+/**
+ * Whether the tests of `deno task cluster` run: with redis-server and nginx
+ * installed, or in CI, where their absence must fail them.
+ */
+export function clusterTestsEnabled(): boolean {
+  return redisTestsEnabled() && nginxTestsEnabled();
+}
+
+/** Whether nginx is there; in CI its absence fails the tests. */
+function nginxTestsEnabled(): boolean {
+  if (findNginx() || Deno.env.get("CI") === "true") return true;
+  console.error(
+    "\n!! SKIPPING THE LOAD BALANCER TESTS: no nginx. Install it with: apt-get install -y nginx\n",
+  );
+  return false;
+}
+
+/** The script of `deno task cluster`. */
+const CLUSTER_SCRIPT = new URL("../scripts/cluster.ts", import.meta.url);
+
+/** `deno task cluster` running, as its output tells it. */
+export interface ClusterScript extends AsyncDisposable {
+  /** The balancer, `http://localhost:PORT`. */
+  readonly url: string;
+  /** The instances, `http://127.0.0.1:PORT`. */
+  readonly instances: string[];
+  /** The port of the Redis it started. */
+  readonly redisPort: number;
+  /** What it printed so far. */
+  output(): string;
+  /** Sends a signal and waits, bounded, for the script to exit. */
+  stop(signal: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+/**
+ * Runs `deno task cluster` with `args` until it says it is ready. It is
+ * stopped with SIGTERM, so that it stops what it started.
+ */
+export async function startClusterScript(
+  args: string[],
+): Promise<ClusterScript> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-run",
+      "--allow-read",
+      "--allow-write",
+      CLUSTER_SCRIPT.href,
+      ...args,
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  let output = "";
+  const ready = Promise.withResolvers<string>();
+  const reading = (async () => {
+    for await (
+      const chunk of child.stdout.pipeThrough(new TextDecoderStream())
+    ) {
+      output += chunk;
+      const url = /Chat cluster ready: (http:\/\/\S+)/.exec(output)?.[1];
+      if (url) ready.resolve(url);
+    }
+    ready.reject(new Error(`deno task cluster exited:\n${output}`));
+  })();
+  let exited: Promise<Deno.CommandStatus> | undefined;
+  function stop(signal: Deno.Signal) {
+    return exited ??= (async () => {
+      try {
+        child.kill(signal);
+      } catch {
+        // It has exited already.
+      }
+      const [status] = await Promise.all([child.status, reading]);
+      return status;
+    })();
+  }
+  let url;
+  try {
+    url = await within(ready.promise, "the cluster to be ready", 30_000);
+  } catch (error) {
+    await stop("SIGTERM");
+    throw error;
+  }
+  return {
+    url,
+    instances: [...output.matchAll(/\[instance \d+\]\s+HTTP:\s+(\S+)/g)]
+      .map((match) => match[1]!),
+    redisPort: Number(
+      /Redis:\s+redis:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1],
+    ),
+    output: () => output,
+    stop: (signal) => within(stop(signal), "deno task cluster to exit", 15_000),
+    [Symbol.asyncDispose]: async () => void await stop("SIGTERM"),
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * The chat page in a real browser (Debian's Chromium) against a real server:
  * two pages chatting, history, members, several rooms, text that looks like
- * HTML, error frames, and reconnecting after the server restarts.
+ * HTML, error frames, and reconnecting after the server restarts; and two
+ * pages on two instances behind nginx.
  *
  * @module
  */
@@ -19,7 +20,8 @@ import {
   launchChromium,
   SCREENSHOT_DIR,
 } from "./_chromium.ts";
-import { within } from "./_helpers.ts";
+import { clusterTestsEnabled, startClusterScript } from "./_cluster.ts";
+import { readMetrics, within } from "./_helpers.ts";
 
 /** Whether Chromium is there (asked once: it warns loudly when it is not). */
 const ENABLED = browserTestsEnabled();
@@ -338,6 +340,43 @@ Deno.test({
     } finally {
       await browser.close();
       await server.shutdown();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the chat page through nginx in front of two instances on Redis (deno task cluster)",
+  ignore: !ENABLED || !clusterTestsEnabled(),
+  async fn() {
+    await using cluster = await startClusterScript([
+      "--instances",
+      "2",
+      "--port",
+      "0",
+    ]);
+    const url = `${cluster.url}/`;
+    const browser = await launchChromium();
+    try {
+      const ann = await openChat(browser, url, "Ann", "general");
+      const bob = await openChat(browser, url, "Bob", "general");
+      // nginx gave each page's WebSocket to another instance.
+      for (const instance of cluster.instances) {
+        const metrics = await readMetrics(instance);
+        assertEquals(metrics.get("chat_connections_open"), 1);
+      }
+      await until(() => members(ann), ["Ann", "Bob"]);
+      await until(() => members(bob), ["Ann", "Bob"]);
+      await say(ann, "Hi Bob, from the first instance");
+      await say(bob, "Hello Ann, from the second");
+      for (const page of [ann, bob]) {
+        await until(() => messageTexts(page), [
+          "Hi Bob, from the first instance",
+          "Hello Ann, from the second",
+        ]);
+      }
+    } finally {
+      await browser.close();
     }
   },
 });

@@ -9,93 +9,11 @@ import {
   deepStrictEqual as assertEquals,
   ok as assert,
 } from "node:assert/strict";
-import { fillNginxConfig, findNginx, NGINX_CONF } from "../scripts/_nginx.ts";
-import {
-  eventually,
-  openClient,
-  readMetrics,
-  readReply,
-  within,
-} from "./_helpers.ts";
-import { redisTestsEnabled } from "./_redis_server.ts";
+import { fillNginxConfig, NGINX_CONF } from "../scripts/_nginx.ts";
+import { clusterTestsEnabled, startClusterScript } from "./_cluster.ts";
+import { eventually, openClient, readMetrics, readReply } from "./_helpers.ts";
 
-const CLUSTER_SCRIPT = new URL("../scripts/cluster.ts", import.meta.url);
-
-/** Whether nginx is there; in CI its absence fails the tests. */
-function nginxTestsEnabled(): boolean {
-  if (findNginx() || Deno.env.get("CI") === "true") return true;
-  console.error(
-    "\n!! SKIPPING THE LOAD BALANCER TESTS: no nginx. Install it with: apt-get install -y nginx\n",
-  );
-  return false;
-}
-
-const ignore = !redisTestsEnabled() || !nginxTestsEnabled();
-
-/** `deno task cluster` with `args`, and what it printed once ready. */
-export async function startClusterScript(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-run",
-      "--allow-read",
-      "--allow-write",
-      CLUSTER_SCRIPT.href,
-      ...args,
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  let output = "";
-  const ready = Promise.withResolvers<string>();
-  const reading = (async () => {
-    for await (
-      const chunk of child.stdout.pipeThrough(new TextDecoderStream())
-    ) {
-      output += chunk;
-      const url = /Chat cluster ready: (http:\/\/\S+)/.exec(output)?.[1];
-      if (url) ready.resolve(url);
-    }
-    ready.reject(new Error(`deno task cluster exited:\n${output}`));
-  })();
-  let exited: Promise<Deno.CommandStatus> | undefined;
-  function stop(signal: Deno.Signal) {
-    return exited ??= (async () => {
-      try {
-        child.kill(signal);
-      } catch {
-        // It has exited already.
-      }
-      const [status] = await Promise.all([child.status, reading]);
-      return status;
-    })();
-  }
-  let url;
-  try {
-    url = await within(ready.promise, "the cluster to be ready", 30_000);
-  } catch (error) {
-    await stop("SIGKILL");
-    throw error;
-  }
-  return {
-    /** The balancer, `http://localhost:PORT`. */
-    url,
-    /** The instances, `http://127.0.0.1:PORT`. */
-    instances: [...output.matchAll(/\[instance \d+\]\s+HTTP:\s+(\S+)/g)]
-      .map((match) => match[1]!),
-    redisPort: Number(
-      /Redis:\s+redis:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1],
-    ),
-    output: () => output,
-    /** Sends a signal and waits, bounded, for the script to exit. */
-    stop: (signal: Deno.Signal) =>
-      within(stop(signal), "deno task cluster to exit", 15_000),
-    // SIGTERM, so that it stops what it started (SIGKILL would leave them).
-    [Symbol.asyncDispose]: async () => void await stop("SIGTERM"),
-  };
-}
+const ignore = !clusterTestsEnabled();
 
 /** Whether something accepts connections on a port of 127.0.0.1. */
 async function listens(port: number): Promise<boolean> {
