@@ -65,6 +65,8 @@ export interface RedisServer extends AsyncDisposable {
   readonly caFile?: string;
   /** Whether the process is running (started and not killed). */
   readonly running: boolean;
+  /** Its process id while it runs, to read its CPU time. */
+  readonly pid: number | undefined;
   /** SIGKILL, as a crash; resolves once the process is gone. */
   kill(): Promise<void>;
   /** Starts it again on the same port and directory, after a kill or stop. */
@@ -179,6 +181,9 @@ export async function startRedisServer(
     ...tls ? { caFile: tls.ca } : {},
     get running() {
       return process !== undefined;
+    },
+    get pid() {
+      return process?.pid;
     },
     kill,
     async restart() {

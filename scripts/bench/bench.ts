@@ -11,7 +11,12 @@ import {
 } from "./measure_run.ts";
 import type { RestScenario, RoundsScenario, Scenario } from "./scenarios.ts";
 import { startServerProcess } from "./server_process.ts";
-import { type Runtime, type ServerCommand, serverPair } from "./servers.ts";
+import {
+  type Runtime,
+  type ServerCommand,
+  serverPair,
+  type Setup,
+} from "./servers.ts";
 import { findBun } from "../bun_build.ts";
 
 /** Options of {@linkcode runBench}. */
@@ -20,6 +25,11 @@ export interface BenchOptions {
   scenarios: readonly Scenario[];
   /** What to run our server and the baseline on: each runtime runs both. */
   runtimes: readonly Runtime[];
+  /**
+   * Our server's setups, each measured as a server of its own.
+   * @default {["memory"]}
+   */
+  setups?: readonly Setup[] | undefined;
   timing: Timing;
   /** Runs of each server per scenario, alternating which one goes first. */
   runsPerServer: number;
@@ -106,14 +116,16 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       }),
   );
 
-  const { serverArgs, profileDir } = options;
+  const { serverArgs, profileDir, setups } = options;
   if (options.runtimes.includes("bun")) {
     log("bundling our server for Bun");
     report.environment.bun = await bunVersion();
   }
   const commands: ServerCommand[] = [];
   for (const runtime of options.runtimes) {
-    commands.push(...await serverPair(runtime, { serverArgs, profileDir }));
+    commands.push(
+      ...await serverPair(runtime, { serverArgs, profileDir, setups }),
+    );
   }
   report.ourFlags = commands[0]!.serverFlags;
 

@@ -9,6 +9,7 @@
  * deno task bench room16 --quick   # one scenario, one run per server
  * deno task bench --runtime all    # Deno and Bun: ours and baseline on each
  * deno task bench rooms --server-args="--join-history 10"
+ * deno task bench rooms --setups memory,sqlite,redis,redis-x2
  * deno task bench room16 --profile # and CPU profiles of both servers
  * ```
  *
@@ -21,7 +22,7 @@ import { parseArgs } from "node:util";
 import { type BenchOptions, type BenchReport, runBench } from "./bench.ts";
 import { renderTable } from "./report_table.ts";
 import { findScenario, limitClients, SCENARIOS } from "./scenarios.ts";
-import { type Runtime, RUNTIMES } from "./servers.ts";
+import { type Runtime, RUNTIMES, type Setup, SETUPS } from "./servers.ts";
 import { renderSvgChart } from "./svg_chart.ts";
 
 const HELP = `Usage: deno task bench [options] [scenario...]
@@ -39,6 +40,10 @@ Options:
   --quick             one run per server and 3 windows, for a quick look
   --max-clients <n>   at most n clients per scenario (fewer rooms, members)
   --workers <n>       load generator threads (default: from its ceiling)
+  --setups <list>     our server's setups, each measured: memory (default),
+                      sqlite, redis (a redis-server the bench starts),
+                      redis-x2 (two instances on it, each room's clients
+                      split between them); e.g. memory,sqlite,redis,redis-x2
   --server-args <a>   extra flags for our server, e.g. "--db bench.db"
   --profile           write CPU profiles of the servers to <out>/profile
   --out <dir>         where the results go (default bench-results)
@@ -60,6 +65,19 @@ function parseRuntimes(text: string): Runtime[] {
     );
   }
   return [runtime];
+}
+
+/** The setups `--setups` names, comma-separated. */
+function parseSetups(text: string): Setup[] {
+  return text.split(",").map((name) => {
+    const setup = SETUPS.find((setup) => setup === name.trim());
+    if (!setup) {
+      throw new RangeError(
+        `--setups takes ${SETUPS.join(", ")}, not "${name}"`,
+      );
+    }
+    return setup;
+  });
 }
 
 /** What the command line asked for. */
@@ -91,6 +109,7 @@ function parseRequest(args: string[]): Request {
     allowPositionals: true,
     options: {
       runtime: { type: "string", default: "deno" },
+      setups: { type: "string", default: "memory" },
       runs: { type: "string" },
       windows: { type: "string" },
       "window-ms": { type: "string" },
@@ -118,6 +137,7 @@ function parseRequest(args: string[]): Request {
         (positionals.length > 0 ? positionals.map(findScenario) : SCENARIOS)
           .map((scenario) => limitClients(scenario, maxClients)),
       runtimes,
+      setups: parseSetups(values.setups),
       timing: {
         warmupMs: positive(values["warmup-ms"], 1000, "--warmup-ms"),
         windowMs: positive(values["window-ms"], 1000, "--window-ms"),
