@@ -31,6 +31,7 @@ import {
 } from "./lib/config.ts";
 import { Logger } from "./lib/logger.ts";
 import { ChatMetrics } from "./lib/metrics/chat_metrics.ts";
+import { connectionCap, readOpenFileLimit } from "./lib/open_file_limit.ts";
 import type { RoomBus } from "./lib/room_bus.ts";
 import { serverOptions } from "./lib/server_options.ts";
 import { MemoryStore } from "./lib/store/memory.ts";
@@ -65,19 +66,36 @@ async function startFromCommandLine(): Promise<void> {
   });
   const metrics = new ChatMetrics();
   const { store, bus, where } = await openStore(config, logger, metrics);
+  const options = serverOptions(config);
+  const openFileLimit = readOpenFileLimit();
+  const maxOpenConnections = options.maxOpenConnections ??
+    connectionCap(openFileLimit);
   const server = serveChat({
-    ...serverOptions(config),
+    ...options,
+    maxOpenConnections,
     store,
     bus,
     metrics,
     logger,
     onListen({ hostname, port }) {
-      const host = hostname === "0.0.0.0" ? "localhost" : hostname;
+      // Every address (IPv4's or IPv6's) is reached as localhost here; an
+      // IPv6 address goes in brackets in a URL.
+      const host = hostname === "0.0.0.0" || hostname === "::"
+        ? "localhost"
+        : hostname.includes(":")
+        ? `[${hostname}]`
+        : hostname;
       console.log(`Chat server listening on ${hostname}:${port}`);
       console.log(`  HTTP:      http://${host}:${port}`);
       console.log(`  WebSocket: ws://${host}:${port}`);
       console.log(`  History:   ${where}`);
-      logger.info("server.start", { hostname, port, pid: process.pid });
+      logger.info("server.start", {
+        hostname,
+        port,
+        pid: process.pid,
+        max_open_connections: maxOpenConnections,
+        open_file_limit: openFileLimit ?? "unknown",
+      });
     },
   });
 

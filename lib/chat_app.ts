@@ -1,5 +1,5 @@
 import { waitAtMost } from "./_wait_at_most.ts";
-import { Admission, type AdmissionOptions } from "./admission.ts";
+import { Admission, type AdmissionOptions, type Refusal } from "./admission.ts";
 import { Chat } from "./chat.ts";
 import { TrustedProxies } from "./client_ip.ts";
 import { Connection } from "./connection.ts";
@@ -10,6 +10,7 @@ import { createRestHandler } from "./http/rest_handler.ts";
 import { refuseHandshake } from "./http/websocket_handshake.ts";
 import { Logger } from "./logger.ts";
 import type { ChatMetrics } from "./metrics/chat_metrics.ts";
+import { connectionCap, readOpenFileLimit } from "./open_file_limit.ts";
 import { StoreHealth } from "./store_health.ts";
 import { StoreUnavailableError } from "./store/store_unavailable_error.ts";
 import type { Peer } from "./peer.ts";
@@ -144,6 +145,12 @@ export interface ChatAppOptions extends AdmissionOptions {
    */
   idleTimeoutSeconds?: number | undefined;
   /**
+   * Seconds a connection may take to send a complete request head, from
+   * its opening or the end of its last answer, before it is closed.
+   * @default {10}
+   */
+  headerTimeoutSeconds?: number | undefined;
+  /**
    * Where notable events are logged.
    * @default {new Logger()}
    */
@@ -176,7 +183,15 @@ export interface SocketLimits {
   maxBufferedBytes: number;
   /** Seconds without a pong before a socket is dropped; 0 off. */
   idleTimeoutSeconds: number;
+  /**
+   * Seconds a connection may take to send a complete request head, from
+   * its opening or the end of its last answer (see `lib/header_timeout.ts`).
+   */
+  headerTimeoutSeconds: number;
 }
+
+/** The answer of {@linkcode ChatApp.admit}. */
+export type Admitted = { refused: Refusal } | { leave: () => void };
 
 /**
  * The whole chat server without its runtime: what a runtime adapter needs
@@ -191,6 +206,20 @@ export interface ChatApp {
   readonly retention: Retention;
   /** Limits the adapter enforces on each socket. */
   readonly socketLimits: SocketLimits;
+  /**
+   * Admits a new connection from `clientIp` where the adapter first sees
+   * one (Deno: as it accepts it; Bun: at its WebSocket upgrade): why it is
+   * refused (the adapter answers 503 and closes it), or the function that
+   * counts it closed, to be called once it has. `undefined` stands for a
+   * connection from a trusted proxy, which is not counted by address.
+   */
+  admit(clientIp: string | undefined): Admitted;
+  /**
+   * Admits a client behind a trusted proxy by its address alone (its
+   * connection, the proxy's, is counted already): on Deno, at its WebSocket
+   * upgrade, where the server first sees who it is.
+   */
+  admitAddress(clientIp: string): Admitted;
   /** The proxies the adapter believes about the client's address. */
   readonly trustedProxies: TrustedProxies;
   /** Answers a plain HTTP request (the REST API). */
@@ -235,7 +264,12 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     },
   });
   retention.start();
-  const admission = new Admission(options);
+  const admission = new Admission({
+    ...options,
+    maxOpenConnections: options.maxOpenConnections ??
+      connectionCap(readOpenFileLimit()),
+  });
+  const refusals = new RefusalLog(logger);
   const rateLimit = options.rateLimit ?? 20;
   const historyRateLimit = options.historyRateLimit ?? 30;
   const ipRateLimit = options.ipRateLimit ?? 200;
@@ -268,7 +302,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       : undefined,
     extraRoutes: opsRoutes({
       chat,
-      openConnections: () => admission.open,
+      openConnections: () => admission.webSockets,
       shuttingDown: () => admission.closing,
       metricsToken: options.metricsToken,
       writesRefused: () =>
@@ -291,6 +325,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     largestFrameBytes: (options.maxFrameBytes ?? 65536) * FAR_OVER_FACTOR,
     maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
     idleTimeoutSeconds: options.idleTimeoutSeconds ?? 30,
+    headerTimeoutSeconds: options.headerTimeoutSeconds ?? 10,
   };
 
   return {
@@ -307,14 +342,25 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
         if (--inFlight === 0) drained?.resolve();
       }
     },
+    admit(clientIp) {
+      const refused = admission.admit(clientIp);
+      if (!refused) return { leave: admission.enter(clientIp) };
+      chat.metrics.errors.inc(refused.reason);
+      refusals.note(clientIp ?? "a trusted proxy", refused);
+      return { refused };
+    },
+    admitAddress(clientIp) {
+      const refused = admission.admitAddress(clientIp);
+      if (!refused) return { leave: admission.enterAddress(clientIp) };
+      chat.metrics.errors.inc(refused.reason);
+      refusals.note(clientIp, refused);
+      return { refused };
+    },
     refuseUpgrade(request, clientIp) {
-      const refusal = admission.check(request.headers.get("origin"), clientIp);
+      const refusal = admission.check(request.headers.get("origin"));
       if (!refusal) return refuseHandshake(request);
       chat.metrics.errors.inc(refusal.reason);
-      logger.warn("connection.refused", {
-        ip: clientIp,
-        reason: refusal.reason,
-      });
+      refusals.note(clientIp, refusal);
       return jsonResponse({ error: refusal.error }, refusal.status);
     },
     connect(peer, clientIp) {
@@ -329,7 +375,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
         floodCloseMs: options.floodCloseMs,
         maxBufferedBytes: socketLimits.maxBufferedBytes,
         logger,
-        onClose: admission.enter(clientIp),
+        onClose: admission.enterWebSocket(),
       });
     },
     beginShutdown: () => admission.close(),
@@ -345,4 +391,32 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       await chat.store.close();
     },
   };
+}
+
+/**
+ * Logs refused connections, at most one line a second with the number
+ * refused since the last one: a flood of connections must not become a
+ * flood of log lines.
+ */
+class RefusalLog {
+  readonly #logger: Logger;
+  #loggedAt = -Infinity;
+  #unlogged = 0;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  note(ip: string, refusal: Refusal): void {
+    this.#unlogged++;
+    const now = performance.now();
+    if (now - this.#loggedAt < 1000) return;
+    this.#logger.warn("connection.refused", {
+      ip,
+      reason: refusal.reason,
+      refused: this.#unlogged,
+    });
+    this.#loggedAt = now;
+    this.#unlogged = 0;
+  }
 }

@@ -37,6 +37,20 @@ function integer(min: number, max: number) {
   };
 }
 
+function integerOrAuto(min: number, max: number) {
+  const parse = integer(min, max);
+  return (text: string, flag: string): number | "auto" => {
+    if (text.trim() === "auto") return "auto";
+    try {
+      return parse(text, flag);
+    } catch {
+      throw new ConfigError(
+        `${flag} must be "auto" or a whole number from ${min} to ${max}, not "${text}"`,
+      );
+    }
+  };
+}
+
 function text(value: string, flag: string): string {
   if (value.trim() === "") throw new ConfigError(`${flag} must not be empty`);
   return value;
@@ -232,9 +246,32 @@ const OPTIONS = {
   },
   "max-connections-per-ip": {
     env: "CHAT_MAX_CONNECTIONS_PER_IP",
-    default: 0,
-    help: "open WebSocket connections per client IP address (0: no limit)",
+    default: 256,
+    help: "open connections per client IP address: its WebSockets, and on\n" +
+      "Deno its HTTP connections too (0: no limit)",
     parse: integer(0, 1_000_000),
+  },
+  "ip-connect-rate": {
+    env: "CHAT_IP_CONNECT_RATE",
+    default: 50,
+    help: "new connections per second per client IP address, bursts of\n" +
+      "twice that (0: no limit)",
+    parse: integer(0, 1_000_000),
+  },
+  "max-open-connections": {
+    env: "CHAT_MAX_OPEN_CONNECTIONS",
+    default: "auto" as number | "auto",
+    help: "open connections in total, WebSocket or not (auto: all but a\n" +
+      "sixteenth of the open-file limit; where it cannot be read, as if\n" +
+      "it were 1024)",
+    parse: integerOrAuto(1, 100_000_000),
+  },
+  "header-timeout": {
+    env: "CHAT_HEADER_TIMEOUT",
+    default: 10,
+    help: "seconds a connection may take to send a complete request head,\n" +
+      "from its opening or the end of its last answer, before it is closed",
+    parse: integer(1, 3600),
   },
   "rate-limit": {
     env: "CHAT_RATE_LIMIT",

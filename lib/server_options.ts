@@ -27,6 +27,11 @@ export function serverOptions(config: Config): ServeChatOptions {
     maxRoomsPerConnection: config["max-rooms-per-connection"],
     maxConnections: config["max-connections"],
     maxConnectionsPerIp: config["max-connections-per-ip"],
+    ipConnectRate: config["ip-connect-rate"],
+    maxOpenConnections: config["max-open-connections"] === "auto"
+      ? undefined
+      : config["max-open-connections"],
+    headerTimeoutSeconds: config["header-timeout"],
     rateLimit: config["rate-limit"],
     ipRateLimit: config["ip-rate-limit"],
     ipMessageRate: config["ip-message-rate"],

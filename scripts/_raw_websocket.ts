@@ -76,6 +76,26 @@ export class RawWebSocket {
     await writeAll(this.#conn, frame.subarray(0, frame.length >> 1));
   }
 
+  /** Writes bytes as they are: a frame made by hand. */
+  async write(bytes: Uint8Array): Promise<void> {
+    await writeAll(this.#conn, bytes);
+  }
+
+  /**
+   * Starts a text frame that announces `announced` bytes, and sends only
+   * the first `sent` of them: a frame that never finishes arriving.
+   */
+  async sendHead(announced: number, sent: number): Promise<void> {
+    const frame = maskedFrame(0x1, new Uint8Array(0));
+    const header = frameHeader(0x1, announced);
+    const mask = frame.subarray(frame.length - 4);
+    const payload = new Uint8Array(sent).fill(0x78);
+    for (let i = 0; i < sent; i++) payload[i]! ^= mask[i & 3]!;
+    await writeAll(this.#conn, header);
+    await writeAll(this.#conn, mask);
+    await writeAll(this.#conn, payload);
+  }
+
   /** Drops the TCP connection without a closing handshake. */
   async abort(): Promise<void> {
     this.#conn.close();
@@ -116,14 +136,21 @@ async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array) {
   }
 }
 
+/** The head of a masked final frame, up to its mask. */
+function frameHeader(opcode: number, length: number): Uint8Array {
+  return new Uint8Array(
+    length < 126
+      ? [0x80 | opcode, 0x80 | length]
+      : length < 0x10000
+      ? [0x80 | opcode, 0x80 | 126, length >> 8, length & 0xff]
+      : [0x80 | opcode, 0x80 | 127, 0, 0, 0, 0, ...uint32(length)],
+  );
+}
+
 /** A final frame of any opcode, masked as RFC 6455 requires of clients. */
 export function maskedFrame(opcode: number, payload: Uint8Array): Uint8Array {
   const length = payload.length;
-  const header = length < 126
-    ? [0x80 | opcode, 0x80 | length]
-    : length < 0x10000
-    ? [0x80 | opcode, 0x80 | 126, length >> 8, length & 0xff]
-    : [0x80 | opcode, 0x80 | 127, 0, 0, 0, 0, ...uint32(length)];
+  const header = frameHeader(opcode, length);
   const mask = crypto.getRandomValues(new Uint8Array(4));
   const frame = new Uint8Array(header.length + 4 + length);
   frame.set(header);

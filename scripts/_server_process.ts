@@ -15,6 +15,8 @@ const START_STOP_MS = 15_000;
 /** A chat server running in a child process on 127.0.0.1. */
 export interface ServerProcess {
   readonly pid: number;
+  /** The port it listens on. */
+  readonly port: number;
   readonly httpUrl: string;
   readonly wsUrl: string;
   /** Lines the server logged on stderr (warnings and errors). */
@@ -27,11 +29,20 @@ export interface ServerProcess {
 
 /** Options of {@linkcode startServerProcess}. */
 export interface ServerProcessOptions {
+  /**
+   * The address to listen on: `::` also listens on IPv6, so that a client
+   * on `::1` has an address of its own, apart from those on 127.0.0.1.
+   * @default {"127.0.0.1"}
+   */
+  host?: "127.0.0.1" | "::";
   /** Called with each line the server prints, on stdout or stderr. */
   onLine?: ((line: string) => void) | undefined;
 }
 
-/** Starts `main.ts` on an ephemeral port with `args` added. */
+/**
+ * Starts `main.ts` on an ephemeral port with `args` added. Its URLs are on
+ * 127.0.0.1 whatever it listens on.
+ */
 export async function startServerProcess(
   args: string[],
   options: ServerProcessOptions = {},
@@ -46,7 +57,7 @@ export async function startServerProcess(
       "--allow-sys=statfs",
       MAIN,
       "--host",
-      "127.0.0.1",
+      options.host ?? "127.0.0.1",
       "--port",
       "0",
       ...args,
@@ -110,14 +121,17 @@ export async function startServerProcess(
     await stop("SIGKILL");
     throw error;
   }
-  if (new URL(wsUrl).hostname !== "127.0.0.1") {
+  const { hostname, port } = new URL(wsUrl);
+  const expected = options.host === "::" ? "localhost" : "127.0.0.1";
+  if (hostname !== expected) {
     await stop("SIGKILL");
-    throw new Error(`the server listens on ${wsUrl}, not on 127.0.0.1`);
+    throw new Error(`the server listens on ${wsUrl}, not on ${expected}`);
   }
   return {
     pid: child.pid,
-    wsUrl,
-    httpUrl: wsUrl.replace("ws://", "http://"),
+    port: Number(port),
+    wsUrl: `ws://127.0.0.1:${port}`,
+    httpUrl: `http://127.0.0.1:${port}`,
     logs: () => stderr.split("\n").filter((line) => line !== ""),
     exited: reading.then(() => child.status).then((status) => status.code),
     stop: () => stop(),

@@ -103,6 +103,11 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
     "0",
     "--ip-room-rate",
     "0",
+    // Every client comes from this machine's address, one after another.
+    "--max-connections-per-ip",
+    "0",
+    "--ip-connect-rate",
+    "0",
     "--log-level",
     "warn",
   ]);

@@ -20,6 +20,25 @@ export async function rawWebSocket(
   wsUrl: string,
   headers: string[] = [],
 ): Promise<Deno.TcpConn> {
+  const answer = await tryRawWebSocket(wsUrl, headers);
+  if ("conn" in answer) return answer.conn;
+  throw new Error(`handshake refused: ${answer.statusLine}`);
+}
+
+/** What a server answered to an opening handshake. */
+export type HandshakeAnswer =
+  | { conn: Deno.TcpConn }
+  | { status: number; statusLine: string; body: string };
+
+/**
+ * Opens a TCP connection and asks for a WebSocket, with these extra header
+ * lines: the open connection, or the server's refusal (its status and
+ * body; the connection is closed).
+ */
+export async function tryRawWebSocket(
+  wsUrl: string,
+  headers: string[] = [],
+): Promise<HandshakeAnswer> {
   const url = new URL(wsUrl);
   const conn = await Deno.connect({
     hostname: url.hostname,
@@ -36,22 +55,69 @@ export async function rawWebSocket(
     "",
     "",
   ].join("\r\n");
-  await conn.write(new TextEncoder().encode(request));
-  // Read only the response head, byte by byte, so no frame is consumed.
+  try {
+    await conn.write(new TextEncoder().encode(request));
+    const head = await within(readHead(conn), "the handshake response");
+    if (head.startsWith("HTTP/1.1 101")) return { conn };
+    const length = Number(/^content-length: *(\d+)/im.exec(head)?.[1] ?? 0);
+    const body = new Uint8Array(length);
+    for (let read = 0; read < length;) {
+      const count = await within(conn.read(body.subarray(read)), "the body");
+      if (count === null) break;
+      read += count;
+    }
+    conn.close();
+    const statusLine = head.split("\r\n")[0]!;
+    return {
+      status: Number(statusLine.split(" ")[1]),
+      statusLine,
+      body: new TextDecoder().decode(body),
+    };
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+}
+
+/** Reads a response head, byte by byte, so that no frame is consumed. */
+async function readHead(conn: Deno.TcpConn): Promise<string> {
   let head = "";
   const byte = new Uint8Array(1);
   while (!head.endsWith("\r\n\r\n")) {
-    const read = await within(conn.read(byte), "the handshake response");
-    if (read === null) {
+    if (await conn.read(byte) === null) {
       throw new Error(`connection closed during handshake: ${head}`);
     }
     head += String.fromCharCode(byte[0]!);
   }
-  if (!head.startsWith("HTTP/1.1 101")) {
-    conn.close();
-    throw new Error(`handshake refused: ${head.split("\r\n")[0]}`);
-  }
-  return conn;
+  return head;
+}
+
+/**
+ * Waits until the server closes `conn` (reading and dropping whatever it
+ * sends), at most `ms`.
+ *
+ * @returns how long it took, in milliseconds
+ */
+export async function closedWithin(
+  conn: Deno.Conn,
+  ms: number,
+): Promise<number> {
+  const started = Date.now();
+  const buffer = new Uint8Array(4096);
+  await within(
+    (async () => {
+      try {
+        while (await conn.read(buffer) !== null) {
+          // Not the end yet.
+        }
+      } catch {
+        // Reset by the server: closed too.
+      }
+    })(),
+    "the server to close the connection",
+    ms,
+  );
+  return Date.now() - started;
 }
 
 /** Writes every byte of `bytes`, in as few writes as the kernel takes. */

@@ -33,7 +33,10 @@ Deno.test("parseConfig() uses defaults without flags or variables", () => {
       "write-timeout": 30,
       "max-rooms-per-connection": 100,
       "max-connections": 10000,
-      "max-connections-per-ip": 0,
+      "max-connections-per-ip": 256,
+      "ip-connect-rate": 50,
+      "max-open-connections": "auto",
+      "header-timeout": 10,
       "rate-limit": 20,
       "ip-rate-limit": 200,
       "ip-message-rate": 20,
@@ -96,6 +99,10 @@ Deno.test("parseConfig() refuses what it cannot use", async (t) => {
       '--join-history must be a whole number from 0 to 1000, not "1.5"',
     ],
     [["--host", " "], "--host must not be empty"],
+    [
+      ["--max-open-connections", "many"],
+      '--max-open-connections must be "auto" or a whole number from 1 to 100000000, not "many"',
+    ],
     [["--colour"], "Unknown option '--colour'"],
   ];
   for (const [args, message] of cases) {
@@ -271,6 +278,18 @@ Deno.test("parseConfig() reads --min-free-disk as a size", async (t) => {
           '--min-free-disk must be a size such as 100M, 2G or 1048576 (bytes), not "lots"',
     );
   });
+});
+
+Deno.test("parseConfig() reads --max-open-connections as a number or auto", () => {
+  assertEquals(configOf([])["max-open-connections"], "auto");
+  assertEquals(
+    configOf(["--max-open-connections", "5000"])["max-open-connections"],
+    5000,
+  );
+  assertEquals(
+    configOf([], { CHAT_MAX_OPEN_CONNECTIONS: "auto" })["max-open-connections"],
+    "auto",
+  );
 });
 
 Deno.test("parseConfig() takes a Redis URL with user, password and database", async (t) => {

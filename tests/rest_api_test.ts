@@ -455,7 +455,9 @@ for (const target of TARGETS) {
       return {
         status: response.status,
         origin: response.headers.get("access-control-allow-origin"),
-        vary: response.headers.get("vary"),
+        // Whether Vary names Origin (Deno adds Accept-Encoding to it).
+        varyOrigin: (response.headers.get("vary") ?? "").split(",")
+          .some((name) => name.trim().toLowerCase() === "origin"),
       };
     };
     const preflight = (origin: string) =>
@@ -472,7 +474,7 @@ for (const target of TARGETS) {
       assertEquals(await corsOf("/rooms", { headers: { origin: listed } }), {
         status: 200,
         origin: listed,
-        vary: "Origin",
+        varyOrigin: true,
       });
       assertEquals((await preflight(listed)).origin, listed);
     });
@@ -482,7 +484,7 @@ for (const target of TARGETS) {
       assertEquals(await corsOf("/rooms", { headers: { origin: evil } }), {
         status: 200,
         origin: null,
-        vary: "Origin",
+        varyOrigin: true,
       });
       assertEquals((await preflight(evil)).origin, null);
       assertEquals(

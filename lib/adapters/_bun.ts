@@ -20,6 +20,11 @@ export interface BunServeOptions<T> {
     server: BunServer,
   ): Response | Promise<Response> | undefined;
   websocket: BunWebSocketHandler<T>;
+  /**
+   * Seconds a connection may be idle (between requests) before Bun closes
+   * it; at most 255.
+   */
+  idleTimeout: number;
 }
 
 /** A running `Bun.serve()` server. */

@@ -10,6 +10,8 @@ import { OpenSockets } from "./open_sockets.ts";
 export interface SocketData {
   /** The client's IP address, from the upgrade request. */
   clientIp: string;
+  /** Counts the connection closed (see `ChatApp.admit()`). */
+  leave(): void;
   /** The chat's side of the socket, from the open event on. */
   connection?: Connection;
 }
@@ -84,6 +86,7 @@ export function bunChatSockets(app: ChatApp): BunChatSockets {
       sockets.delete(ws);
       keepAlive.delete(ws);
       ws.data.connection?.close(closeInfo(app, code, reason));
+      ws.data.leave();
     },
   };
   return {

@@ -1,10 +1,12 @@
 import type { ChatApp } from "../chat_app.ts";
 import { jsonResponse } from "../http/json_response.ts";
+import type { RequestEvent } from "./_deno_http.ts";
 import type { OpenSockets } from "./open_sockets.ts";
 
 /**
- * Upgrades a request to a WebSocket and wires the socket's events to the
- * chat. The only place that knows Deno's WebSocket API.
+ * Answers a WebSocket upgrade request: refuses it with an HTTP answer, or
+ * upgrades it and wires the socket's events to the chat. The only place
+ * that knows Deno's WebSocket API.
  *
  * Deno cannot refuse an oversized frame before reading it, so the frame
  * size limit is checked on arrival (by the dispatcher). A peer that
@@ -12,15 +14,24 @@ import type { OpenSockets } from "./open_sockets.ts";
  * a frame from the peer, a close (1001) at its end.
  *
  * @param sockets open sockets are kept here, so shutdown can close them
+ * @param onClosed called once the WebSocket has closed (or its handshake
+ *   could not be sent), not when the upgrade is refused
+ * @returns whether the connection now belongs to a WebSocket: `false`
+ *   after a refusal, when it can go on serving requests
  */
-export function acceptWebSocket(
-  request: Request,
+export async function answerUpgrade(
+  event: RequestEvent,
   clientIp: string,
   app: ChatApp,
   sockets: OpenSockets<WebSocket>,
-): Response {
+  onClosed: () => void,
+): Promise<boolean> {
+  const { request } = event;
   const refusal = app.refuseUpgrade(request, clientIp);
-  if (refusal) return refusal;
+  if (refusal) {
+    await event.respondWith(refusal);
+    return false;
+  }
   let upgrade;
   try {
     upgrade = Deno.upgradeWebSocket(request, {
@@ -28,7 +39,10 @@ export function acceptWebSocket(
     });
   } catch {
     // refuseUpgrade() checked the handshake, so this is not expected.
-    return jsonResponse({ error: "Invalid WebSocket upgrade" }, 400);
+    await event.respondWith(
+      jsonResponse({ error: "Invalid WebSocket upgrade" }, 400),
+    );
+    return false;
   }
   const { socket, response } = upgrade;
 
@@ -52,6 +66,14 @@ export function acceptWebSocket(
     sockets.delete(socket);
     // Deno reports 0 for a connection that ended without a close frame.
     connection.close({ code: event.code || 1006, reason: event.reason });
+    onClosed();
   });
-  return response;
+  try {
+    await event.respondWith(response);
+  } catch {
+    // The peer left during the handshake: the socket never opens.
+    connection.close({ code: 1006, reason: "" });
+    onClosed();
+  }
+  return true;
 }

@@ -90,6 +90,17 @@ export const BENCH_SETTINGS: readonly {
       value: "0",
       why: "the load generator sends far faster than any person may",
     })),
+  ...["--max-connections-per-ip", "--ip-connect-rate"].map((flag) => ({
+    flag,
+    value: "0",
+    why: "the load generator opens every client from one address",
+  })),
+  {
+    flag: "--max-open-connections",
+    value: "100000",
+    why: "Deno, which cannot read the open-file limit without --allow-all, " +
+      "would assume 1024 and hold fewer connections than some scenarios open",
+  },
   {
     flag: "--log-level",
     value: "warn",
