@@ -216,15 +216,19 @@ async function runScenario(
     `${scenario.name}: starting ${commands.length} servers and connecting their clients`,
   );
   await using servers = await startLoaded(commands, scenario, workers);
-  // Every server gets the same paced load: half of our first measured rate.
+  // Every server gets the same paced load: half of the first measured rate
+  // of our first setup (the in-memory one, unless --setups leaves it out).
   let pacedRate: number | undefined;
+  const [first] = commands;
   for (let run = 1; run <= runsPerServer; run++) {
     for (const loaded of inTurn(servers.loaded, run)) {
       const started = performance.now();
       const result = await measureRun(loaded, {
         timing,
         pacedRate: (rate) =>
-          pacedRate ??= loaded.server.name === "ours" ? rate / 2 : undefined,
+          pacedRate ??= loaded.server.name === first?.name
+            ? rate / 2
+            : undefined,
         signal,
       });
       runs.push(result);
