@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { terminate } from "./_terminate.ts";
 import { delay, within } from "./_timing.ts";
 
 /** The configuration file in the repository. */
@@ -143,19 +144,8 @@ export async function startNginx(options: NginxOptions): Promise<Nginx> {
   let stopping: Promise<void> | undefined;
   function stop(signal: Deno.Signal = "SIGQUIT"): Promise<void> {
     return stopping ??= (async () => {
-      try {
-        child.kill(signal);
-      } catch {
-        // It has exited already.
-      }
-      const timer = setTimeout(() => {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // It has exited meanwhile.
-        }
-      }, START_STOP_MS);
-      await exited.finally(() => clearTimeout(timer));
+      await terminate(child, signal, START_STOP_MS);
+      await exited;
       await Deno.remove(prefix, { recursive: true });
     })();
   }

@@ -17,6 +17,7 @@
  * @module
  */
 import { freePort } from "./_free_port.ts";
+import { terminate } from "./_terminate.ts";
 import { delay, within } from "./_timing.ts";
 
 /** The program the tests start. */
@@ -156,22 +157,8 @@ export async function startRedisServer(
   async function stop(): Promise<void> {
     const exiting = process;
     process = undefined;
-    if (exiting) {
-      // SIGTERM lets it exit cleanly; a Redis that hangs is killed.
-      try {
-        exiting.kill("SIGTERM");
-      } catch {
-        // It has exited already.
-      }
-      const timer = setTimeout(() => {
-        try {
-          exiting.kill("SIGKILL");
-        } catch {
-          // It has exited meanwhile.
-        }
-      }, STOP_MS);
-      await exiting.status.finally(() => clearTimeout(timer));
-    }
+    // SIGTERM lets it exit cleanly; a Redis that hangs is killed.
+    if (exiting) await terminate(exiting, "SIGTERM", STOP_MS);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   return {

@@ -26,6 +26,7 @@ import {
 } from "./_child_server.ts";
 import {
   type Frame,
+  readMetrics,
   type TestClient,
   type TestServer,
   testServer,
@@ -146,6 +147,44 @@ export async function takeMessages(
     if (frame.type === "receive-message") messages.push(frame);
   }
   return messages;
+}
+
+/** Every message of a room, read from `instance` page by page. */
+export async function readAll(
+  instance: TestServer,
+  roomId: string,
+  limit?: number,
+): Promise<Frame[]> {
+  const messages: Frame[] = [];
+  for (;;) {
+    const { body } = await instance.post("/receive", {
+      room_id: roomId,
+      after: messages.at(-1)?.id ?? 0,
+      ...limit === undefined ? {} : { limit },
+    });
+    messages.push(...body.messages);
+    if (!body.has_more) return messages;
+  }
+}
+
+/** The ids of some messages. */
+export function ids(frames: Frame[]): number[] {
+  return frames.map((frame) => frame.id);
+}
+
+/**
+ * Asserts that each instance holds exactly one open WebSocket: the
+ * balancer gave each client another instance.
+ */
+export async function assertOneConnectionEach(
+  instances: string[],
+): Promise<void> {
+  for (const instance of instances) {
+    const open = (await readMetrics(instance)).get("chat_connections_open");
+    if (open !== 1) {
+      throw new Error(`${instance} holds ${open} WebSockets, not 1`);
+    }
+  }
 }
 
 /**

@@ -20,8 +20,12 @@ import {
   launchChromium,
   SCREENSHOT_DIR,
 } from "./_chromium.ts";
-import { clusterTestsEnabled, startClusterScript } from "./_cluster.ts";
-import { readMetrics, within } from "./_helpers.ts";
+import {
+  assertOneConnectionEach,
+  clusterTestsEnabled,
+  startClusterScript,
+} from "./_cluster.ts";
+import { within } from "./_helpers.ts";
 
 /** Whether Chromium is there (asked once: it warns loudly when it is not). */
 const ENABLED = browserTestsEnabled();
@@ -361,10 +365,7 @@ Deno.test({
       const ann = await openChat(browser, url, "Ann", "general");
       const bob = await openChat(browser, url, "Bob", "general");
       // nginx gave each page's WebSocket to another instance.
-      for (const instance of cluster.instances) {
-        const metrics = await readMetrics(instance);
-        assertEquals(metrics.get("chat_connections_open"), 1);
-      }
+      await assertOneConnectionEach(cluster.instances);
       await until(() => members(ann), ["Ann", "Bob"]);
       await until(() => members(bob), ["Ann", "Bob"]);
       await say(ann, "Hi Bob, from the first instance");

@@ -12,7 +12,7 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { createClient } from "@redis/client";
-import { type Instance, startCluster } from "./_cluster.ts";
+import { ids, type Instance, readAll, startCluster } from "./_cluster.ts";
 import { eventually, type Frame, type TestClient } from "./_helpers.ts";
 import { redisTestsEnabled } from "./_redis_server.ts";
 
@@ -126,23 +126,6 @@ async function receiveUpTo(
   while (record.messages.at(-1)?.id !== lastId) {
     file(record, await client.next(5000));
   }
-}
-
-/** Every message of a room, read page by page. */
-async function readAll(instance: Instance, roomId: string): Promise<Frame[]> {
-  const messages: Frame[] = [];
-  for (;;) {
-    const { body } = await instance.post("/receive", {
-      room_id: roomId,
-      after: messages.at(-1)?.id ?? 0,
-    });
-    messages.push(...body.messages);
-    if (!body.has_more) return messages;
-  }
-}
-
-function ids(frames: Frame[]): number[] {
-  return frames.map((frame) => frame.id);
 }
 
 function count(text: string, word: string): number {

@@ -10,8 +10,12 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import { fillNginxConfig, NGINX_CONF } from "../scripts/_nginx.ts";
-import { clusterTestsEnabled, startClusterScript } from "./_cluster.ts";
-import { eventually, openClient, readMetrics, readReply } from "./_helpers.ts";
+import {
+  assertOneConnectionEach,
+  clusterTestsEnabled,
+  startClusterScript,
+} from "./_cluster.ts";
+import { eventually, openClient, readReply } from "./_helpers.ts";
 
 const ignore = !clusterTestsEnabled();
 
@@ -61,10 +65,7 @@ Deno.test({
     try {
       // One WebSocket on each instance: nginx sends a new one to the
       // instance with the fewest.
-      for (const instance of cluster.instances) {
-        const metrics = await readMetrics(instance);
-        assertEquals(metrics.get("chat_connections_open"), 1);
-      }
+      await assertOneConnectionEach(cluster.instances);
       await ann.join("general", "Ann");
       await bob.join("general", "Bob");
       assertEquals(await ann.next(), {

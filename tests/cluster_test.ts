@@ -13,7 +13,13 @@ import {
 } from "node:assert/strict";
 import { createClient } from "@redis/client";
 import { roomKeys } from "../lib/redis/room_keys.ts";
-import { type Instance, startCluster, takeMessages } from "./_cluster.ts";
+import {
+  ids,
+  type Instance,
+  readAll,
+  startCluster,
+  takeMessages,
+} from "./_cluster.ts";
 import { eventually, type Frame, type TestClient } from "./_helpers.ts";
 import { redisTestsEnabled } from "./_redis_server.ts";
 
@@ -45,24 +51,6 @@ async function member(
     if (frame.type === "receive-message") history.push(frame);
   }
   return { client, history };
-}
-
-/** Every message of a room, read from `instance` in pages of `limit`. */
-async function readAll(
-  instance: Instance,
-  roomId: string,
-  limit: number,
-): Promise<Frame[]> {
-  const messages: Frame[] = [];
-  for (;;) {
-    const { body } = await instance.post("/receive", {
-      room_id: roomId,
-      after: messages.at(-1)?.id ?? 0,
-      limit,
-    });
-    messages.push(...body.messages);
-    if (!body.has_more) return messages;
-  }
 }
 
 /**
@@ -133,10 +121,6 @@ async function inspect(url: string) {
 /** What a member saw of a message: enough to compare sequences. */
 function seen(frame: Frame): string {
   return `${frame.id} ${frame.from} ${frame.message}`;
-}
-
-function ids(frames: Frame[]): number[] {
-  return frames.map((frame) => frame.id);
 }
 
 function range(from: number, to: number): number[] {

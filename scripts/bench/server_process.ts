@@ -1,4 +1,5 @@
 import { startRedisServer } from "../_redis_server.ts";
+import { terminate } from "../_terminate.ts";
 import type { Runtime, ServerCommand } from "./servers.ts";
 
 /**
@@ -110,7 +111,7 @@ async function startProcess(
   let stdoutDone = Promise.resolve();
   let stopping: Promise<void> | undefined;
   const stop = () =>
-    stopping ??= terminate(child).then(() =>
+    stopping ??= terminate(child, "SIGTERM", STOP_GRACE_MS).then(() =>
       Promise.all([stdoutDone, stderrDone]).then(() => {})
     );
 
@@ -145,21 +146,6 @@ async function startProcess(
     stop,
     [Symbol.asyncDispose]: stop,
   };
-}
-
-/** Sends SIGTERM, then SIGKILL if the process still runs after a grace time. */
-async function terminate(child: Deno.ChildProcess): Promise<void> {
-  const signal = (name: Deno.Signal) => {
-    try {
-      child.kill(name);
-    } catch {
-      // It has exited already.
-    }
-  };
-  signal("SIGTERM");
-  const timer = setTimeout(() => signal("SIGKILL"), STOP_GRACE_MS);
-  await child.status;
-  clearTimeout(timer);
 }
 
 /**
