@@ -349,6 +349,10 @@ function newClient(
     url: options.url,
     ...options.name === undefined ? {} : { name: options.name },
     disableOfflineQueue: true,
+    // The deadline is run()'s: node-redis's own (5 s by default) starts an
+    // AbortSignal.timeout() per command, whose timer fires, and makes an
+    // error, even after the command was answered.
+    commandOptions: { timeout: 0 },
     socket: {
       connectTimeout: options.commandTimeoutMs ?? 2000,
       reconnectStrategy: (retries, cause) =>
