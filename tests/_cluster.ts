@@ -64,10 +64,10 @@ export interface ClusterOptions {
    */
   flags?: ServerFlags;
   /**
-   * How the instances are started.
-   * @default {DENO_SOURCE}
+   * How the instances are started: instance i by `commands[i]`, in turn.
+   * @default {[DENO_SOURCE]}
    */
-  command?: ServerCommand;
+  commands?: ServerCommand[];
 }
 
 /** Starts a Redis and the instances on it, side by side. */
@@ -75,10 +75,11 @@ export async function startCluster(
   options: ClusterOptions = {},
 ): Promise<Cluster> {
   const redis = await startRedisServer(options.redis);
+  const commands = options.commands ?? [DENO_SOURCE];
   const started = await Promise.allSettled(
     Array.from(
       { length: options.instances ?? 3 },
-      () => startInstance(redis, options),
+      (_, i) => startInstance(redis, commands[i % commands.length]!, options),
     ),
   );
   const instances = started.flatMap((result) =>
@@ -101,12 +102,13 @@ export async function startCluster(
   return { redis, instances, [Symbol.asyncDispose]: stop };
 }
 
-/** Starts one instance on `redis`. */
+/** Starts one instance on `redis`, as `command` starts the server. */
 export async function startInstance(
   redis: RedisServer,
+  command: ServerCommand,
   options: ClusterOptions = {},
 ): Promise<Instance> {
-  const child = await startChildServer(options.command ?? DENO_SOURCE, [
+  const child = await startChildServer(command, [
     "--redis",
     redis.url,
     "--log-level=warn",

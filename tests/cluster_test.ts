@@ -21,6 +21,11 @@ import {
   takeMessages,
 } from "./_cluster.ts";
 import { eventually, type Frame, type TestClient } from "./_helpers.ts";
+import {
+  BUN_BUNDLE,
+  BUN_EXECUTABLE_COMMAND,
+  DENO_SOURCE,
+} from "./_child_server.ts";
 import { redisTestsEnabled } from "./_redis_server.ts";
 
 const ignore = !redisTestsEnabled();
@@ -129,7 +134,7 @@ function range(from: number, to: number): number[] {
 
 Deno.test({
   name:
-    "Instances on one Redis deliver every message once and in order, everywhere",
+    "Three instances on one Redis (a one-node Redis Cluster; Deno, the Bun bundle, the Bun executable): every message once and in order everywhere, one history, presence across instances",
   ignore,
   async fn(t) {
     // A Redis Cluster of one node: a script whose keys are in two hash
@@ -137,6 +142,8 @@ Deno.test({
     await using cluster = await startCluster({
       instances: 3,
       redis: { cluster: true },
+      // Every build in one cluster: they must agree on everything.
+      commands: [DENO_SOURCE, BUN_BUNDLE, BUN_EXECUTABLE_COMMAND],
     });
     const { instances } = cluster;
 
