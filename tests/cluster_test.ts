@@ -399,7 +399,7 @@ Deno.test({
           { type: "leave-room", room_id: "quiet", from: "Erin" },
         ]);
         // Another heartbeat or two: nobody announces them again.
-        await new Promise((resolve) => setTimeout(resolve, 4500));
+        await new Promise((resolve) => setTimeout(resolve, 2500));
         await ann.expectNoFrames();
         await frank.expectNoFrames();
         assertEquals((await a.get("/rooms/lobby")).body.members, ["Ann"]);
