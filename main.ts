@@ -2,7 +2,8 @@
  * A real-time chat server: the REST API of the original Chat-API plus a
  * WebSocket protocol for rooms, on one port.
  *
- * Start it, then connect from a browser console:
+ * Start it, then open http://localhost:3000 and, in that page's browser
+ * console, connect:
  *
  * ```sh
  * deno task start            # or: deno task start --port 8080
@@ -22,6 +23,10 @@
  * @module
  */
 import process from "node:process";
+import type {
+  ChatServer,
+  ServeChatOptions,
+} from "./lib/adapters/chat_server.ts";
 import { serveChat } from "./lib/adapters/serve_chat.ts";
 import {
   type Config,
@@ -29,6 +34,7 @@ import {
   helpText,
   parseConfig,
 } from "./lib/config.ts";
+import { listenErrorMessage } from "./lib/listen_error.ts";
 import { Logger } from "./lib/logger.ts";
 import { ChatMetrics } from "./lib/metrics/chat_metrics.ts";
 import { connectionCap, readOpenFileLimit } from "./lib/open_file_limit.ts";
@@ -70,7 +76,7 @@ async function startFromCommandLine(): Promise<void> {
   const openFileLimit = readOpenFileLimit();
   const maxOpenConnections = options.maxOpenConnections ??
     connectionCap(openFileLimit);
-  const server = serveChat({
+  const server = serveOrExit({
     ...options,
     maxOpenConnections,
     store,
@@ -119,6 +125,24 @@ async function startFromCommandLine(): Promise<void> {
   }
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => stop(signal));
+  }
+}
+
+/**
+ * Starts the server; a port in use or a host it cannot listen on ends the
+ * process with one line that names it, not a stack trace.
+ */
+function serveOrExit(options: ServeChatOptions): ChatServer {
+  try {
+    return serveChat(options);
+  } catch (error) {
+    const message = listenErrorMessage(error, {
+      hostname: options.hostname ?? "0.0.0.0",
+      port: options.port ?? 3000,
+    });
+    if (message === undefined) throw error;
+    console.error(`error: ${message}`);
+    process.exit(1);
   }
 }
 

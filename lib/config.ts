@@ -339,6 +339,7 @@ const OPTIONS = {
   "allowed-origins": {
     env: "CHAT_ALLOWED_ORIGINS",
     default: [] as string[],
+    shownDefault: "(any)",
     help: "comma-separated origins whose pages may open a WebSocket\n" +
       "and read REST answers (empty: any origin)",
     parse: list,
@@ -353,6 +354,7 @@ const OPTIONS = {
   "metrics-token": {
     env: "CHAT_METRICS_TOKEN",
     default: null as string | null,
+    shownDefault: "(none: public)",
     help: "token GET /metrics asks for (Authorization: Bearer <token>);\n" +
       "prefer the variable, which ps does not show (unset: public)",
     parse: text,
@@ -402,7 +404,7 @@ export function parseConfig(
   let parsed;
   try {
     parsed = parseArgs({
-      args,
+      args: joinDashedValues(args),
       strict: true,
       options: {
         help: { type: "boolean", short: "h" },
@@ -412,7 +414,7 @@ export function parseConfig(
       },
     });
   } catch (error) {
-    throw new ConfigError(`${(error as Error).message} (see --help)`);
+    throw new ConfigError(`${usageProblem(error as Error)} (see --help)`);
   }
   if (parsed.values.help) return { help: true };
 
@@ -434,6 +436,36 @@ export function parseConfig(
     );
   }
   return { help: false, config: config as Config };
+}
+
+/**
+ * `--port -1` as `--port=-1`, so that a negative number is read as the
+ * value it is meant to be (and refused in words) rather than taken for a
+ * flag, which `parseArgs()` reports as an "ambiguous" argument.
+ */
+function joinDashedValues(args: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    if (/^--[a-z-]+$/.test(arg) && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
+/** A `parseArgs()` error in one line: which flag, and what is wrong. */
+function usageProblem(error: Error): string {
+  const flag = /'(?:-\w, )?(-[^' ]+)/.exec(error.message)?.[1];
+  const code = (error as { code?: string }).code;
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && flag) {
+    return error.message.includes("does not take an argument")
+      ? `${flag} takes no value`
+      : `${flag} needs a value: ${flag} VALUE`;
+  }
+  return error.message;
 }
 
 /** The `--help` text: usage and every option with its variable and default. */

@@ -4,7 +4,8 @@
 // - it sends {"type": "join-room" | "leave-room" | "send-message", ...};
 // - it receives "receive-message", "join-room", "leave-room" and "error".
 // It also calls the REST API: GET /rooms for the room list, and
-// GET /rooms/{room_id} for a room's members.
+// GET /rooms/{room_id} for a room's members. Both are asked sparingly (see
+// "REST calls" below), so that many open pages do not keep a server busy.
 //
 // Safety rule: text from other people is only ever put on the page with
 // `textContent`, never `innerHTML`, so a message like <img onerror=...>
@@ -16,8 +17,14 @@ const SERVER_URL = location.origin.replace(/^http/, "ws");
 const FIRST_RETRY_MS = 500;
 /** The longest wait between two reconnects. */
 const MAX_RETRY_MS = 10_000;
-/** How often the list of rooms is fetched again. */
-const ROOM_LIST_REFRESH_MS = 3_000;
+/** How often an open, visible page asks for the list of rooms again. */
+const ROOM_NAMES_EVERY_MS = 30_000;
+/** The shortest time between two requests for the list of rooms. */
+const ROOM_NAMES_GAP_MS = 5_000;
+/** How many rooms the list asks for (`GET /rooms?limit=`). */
+const ROOM_NAMES_LIMIT = 100;
+/** The shortest time between two requests for one room's members. */
+const MEMBERS_GAP_MS = 5_000;
 /** How many messages and notices a room keeps on the page. */
 const MAX_ENTRIES = 500;
 
@@ -68,9 +75,11 @@ async function onOpen(ws) {
   serverTakesSince = await checkServerTakesSince();
   if (ws.readyState !== WebSocket.OPEN) return; // it closed while we asked
   setStatus("online", "Connected");
-  refreshRoomNames();
-  // After a reconnect, join every room again under the same name.
-  for (const [roomId, room] of rooms) sendJoin(roomId, room);
+  // After a reconnect, join every room again under the same name (but not
+  // one the user joined on this socket while the question above was out).
+  for (const [roomId, room] of rooms) {
+    if (room.joinedOn !== ws) sendJoin(roomId, room);
+  }
 }
 
 function send(frame) {
@@ -107,7 +116,7 @@ async function checkServerTakesSince() {
 function sendJoin(roomId, room) {
   const frame = { type: "join-room", room_id: roomId, from: room.name };
   if (serverTakesSince && room.lastId > 0) frame.since = room.lastId;
-  send(frame);
+  if (send(frame)) room.joinedOn = socket;
 }
 
 // ---- Frames from the server ------------------------------------------------
@@ -122,7 +131,10 @@ function handleFrame(frame) {
   if (frame.type === "join-room") onJoinFrame(frame.room_id, room, frame.from);
   if (frame.type === "leave-room") {
     addEntry(frame.room_id, room, notice(`${frame.from} left`));
-    refreshMembers(frame.room_id);
+    // Drawn at once from the frame; the server's list follows (see below).
+    room.members = room.members.filter((name) => name !== frame.from);
+    if (frame.room_id === activeRoomId) renderMembers(room);
+    refreshMembersSoon(frame.room_id, room);
   }
 }
 
@@ -134,11 +146,14 @@ function onJoinFrame(roomId, room, from) {
     room.wasJoined = true;
     addEntry(roomId, room, notice(text));
     renderRoomList();
-    refreshRoomNames();
+    refreshRoomNamesSoon();
+    if (roomId === activeRoomId) hideError("offline");
   } else {
     addEntry(roomId, room, notice(`${from} joined`));
   }
-  refreshMembers(roomId);
+  if (!room.members.includes(from)) room.members.push(from);
+  if (roomId === activeRoomId) renderMembers(room);
+  refreshMembersSoon(roomId, room);
 }
 
 function addMessage(roomId, room, message) {
@@ -146,6 +161,7 @@ function addMessage(roomId, room, message) {
   if (room.seen.has(key)) return;
   room.seen.add(key);
   room.lastId = Math.max(room.lastId, message.id);
+  listRoomSoon(roomId);
 
   const item = document.createElement("li");
   if (message.from === room.name) item.classList.add("mine");
@@ -201,6 +217,8 @@ function joinRoom(roomId) {
       seen: new Set(),
       lastId: 0,
       members: [],
+      membersAsked: { at: -Infinity, timer: undefined },
+      joinedOn: undefined, // the socket its last join-room went out on
       unread: 0,
     };
     rooms.set(roomId, room);
@@ -211,6 +229,7 @@ function joinRoom(roomId) {
 }
 
 function leaveRoom(roomId) {
+  clearTimeout(rooms.get(roomId)?.membersAsked.timer);
   rooms.delete(roomId);
   send({ type: "leave-room", room_id: roomId });
   if (activeRoomId === roomId) openRoom(rooms.keys().next().value);
@@ -230,6 +249,8 @@ function sendMessage() {
   if (!sent) {
     return showError(
       "Not sent: this room is not connected right now. Try again in a moment.",
+      undefined,
+      "offline",
     );
   }
   hideError();
@@ -296,24 +317,54 @@ function setStatus(state, text) {
   $("status").textContent = text;
 }
 
-/** Shows a problem in plain words, and puts the cursor where to fix it. */
-function showError(text, fieldToFix) {
+/**
+ * Shows a problem in plain words, and puts the cursor where to fix it. An
+ * "offline" problem goes away by itself once the room is joined again.
+ */
+function showError(text, fieldToFix, kind = "input") {
   $("error").textContent = text;
+  $("error").dataset.kind = kind;
   $("error").hidden = false;
   fieldToFix?.focus();
 }
 
-function hideError() {
-  $("error").hidden = true;
+/** Hides the problem shown, or only one of this kind. */
+function hideError(kind) {
+  if (kind === undefined || $("error").dataset.kind === kind) {
+    $("error").hidden = true;
+  }
 }
 
 // ---- REST calls ------------------------------------------------------------
+//
+// Each page asks little, because a classroom may keep hundreds open:
+// - a room's members: the join and leave frames update the list at once,
+//   and the server's own list (right when several people share a name) is
+//   asked at most every MEMBERS_GAP_MS per room, however busy the room;
+// - the list of rooms: on load, after joining, on a message in a room the
+//   (whole) list lacks, when the page comes back into view, and every
+//   ROOM_NAMES_EVERY_MS while it is visible; never twice within
+//   ROOM_NAMES_GAP_MS.
 
 /**
- * Asks the server who is in a room. The join and leave frames say who came
- * and went, but several people may share a name, so the server's list is the
- * one to show.
+ * Calls `ask` now, or once the gap since the last call has passed; calls
+ * made meanwhile are folded into that one.
  */
+function askSoon(asked, gapMs, ask) {
+  if (asked.timer !== undefined) return;
+  const wait = Math.max(0, asked.at + gapMs - Date.now());
+  asked.timer = setTimeout(() => {
+    asked.timer = undefined;
+    asked.at = Date.now();
+    ask();
+  }, wait);
+}
+
+function refreshMembersSoon(roomId, room) {
+  askSoon(room.membersAsked, MEMBERS_GAP_MS, () => refreshMembers(roomId));
+}
+
+/** Asks the server who is in a room. */
 async function refreshMembers(roomId) {
   let info = { members: [] }; // 404: nobody is there and nothing was said
   try {
@@ -328,14 +379,38 @@ async function refreshMembers(roomId) {
   if (roomId === activeRoomId) renderMembers(room);
 }
 
-/** Fetches the rooms that hold messages, for the list and the room field. */
+const roomNamesAsked = { at: -Infinity, timer: undefined };
+/** The rooms the list shows, and whether the server has more. */
+let listedRooms = { names: new Set(), more: false };
+
+function refreshRoomNamesSoon() {
+  askSoon(roomNamesAsked, ROOM_NAMES_GAP_MS, refreshRoomNames);
+}
+
+/** A room with messages that the whole list lacks is new: ask again. */
+function listRoomSoon(roomId) {
+  if (!listedRooms.more && !listedRooms.names.has(roomId)) {
+    refreshRoomNamesSoon();
+  }
+}
+
+/**
+ * Fetches the first rooms that hold messages, for the list and the room
+ * field. Only `rooms` and `has_more` are read; a server that does not page
+ * the list ignores `limit` and sends them all.
+ */
 async function refreshRoomNames() {
-  let names;
+  let reply;
   try {
-    names = (await (await fetch("/rooms")).json()).rooms;
+    reply = await (await fetch(`/rooms?limit=${ROOM_NAMES_LIMIT}`)).json();
   } catch {
     return; // offline: the status line already says so
   }
+  const names = reply.rooms.slice(0, ROOM_NAMES_LIMIT);
+  const more = reply.has_more === true || reply.rooms.length > names.length;
+  listedRooms = { names: new Set(names), more };
+  $("no-room-names").hidden = names.length > 0;
+  $("more-room-names").hidden = !more;
   $("room-names").replaceChildren(...names.map((name) => new Option(name)));
   $("all-rooms").replaceChildren(...names.map((name) => {
     const join = document.createElement("button");
@@ -359,6 +434,12 @@ $("send-form").addEventListener("submit", (event) => {
   event.preventDefault(); // Enter in the message field submits the form
   sendMessage();
 });
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") refreshRoomNamesSoon();
+});
+addEventListener("focus", refreshRoomNamesSoon);
+setInterval(() => {
+  if (document.visibilityState === "visible") refreshRoomNamesSoon();
+}, ROOM_NAMES_EVERY_MS);
 connect();
-refreshRoomNames();
-setInterval(refreshRoomNames, ROOM_LIST_REFRESH_MS);
+refreshRoomNamesSoon();

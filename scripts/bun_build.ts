@@ -54,6 +54,7 @@ export function findBun(): Promise<string> {
  */
 export async function bundleServer(outFile = BUNDLE): Promise<void> {
   const dir = dirname(outFile);
+  await Deno.mkdir(dir, { recursive: true }); // a fresh clone has no dist/
   const build = await Deno.makeTempDir({ dir, prefix: ".bundle-" });
   try {
     await output(Deno.execPath(), [

@@ -11,10 +11,15 @@
  * answered the one before it, so the client also works in a pipe:
  * `printf 'Hello\n' | deno task client --room general --name bot`.
  *
+ * Whatever the server or other people send is printed with its control
+ * characters escaped (`\x1b`, `\n`, `\u202e`...), so a message cannot
+ * clear the screen, retitle the window or forge lines.
+ *
  * @module
  */
-import { parseArgs } from "node:util";
-import type { ServerFrame } from "../lib/contract.ts";
+import { JoinRoomFrame, type ServerFrame, validate } from "../lib/contract.ts";
+import { escapeControls } from "../lib/escape_controls.ts";
+import { optionsOrExit, parseFlags, UsageError } from "./_usage_error.ts";
 
 const HELP = `Usage: deno task client --room ROOM --name NAME [--url URL]
 
@@ -31,40 +36,55 @@ Type a line to send it to the room you joined last. Commands:
 /** How long to wait for the server to answer a line. */
 const ANSWER_MS = 5000;
 
-/** A command-line argument the client cannot use. */
-class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
 function parseOptions(args: string[]) {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        room: { type: "string" },
-        name: { type: "string" },
-        url: { type: "string", default: "ws://localhost:3000" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = parseFlags(args, {
+    room: { type: "string" },
+    name: { type: "string" },
+    url: { type: "string", default: "ws://localhost:3000" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) return undefined;
   const { room, name, url } = values;
   if (!room?.trim()) throw new UsageError("--room ROOM is required");
   if (!name?.trim()) throw new UsageError("--name NAME is required");
+  // The server's own rules, checked before connecting.
+  const join = validate(JoinRoomFrame, {
+    type: "join-room",
+    room_id: room,
+    from: name,
+  });
+  if (!join.ok) {
+    throw new UsageError(
+      join.error.replace(/^room_id /, "--room ").replace(/^from /, "--name "),
+    );
+  }
   if (!/^wss?:\/\/[^/]/.test(url)) {
     throw new UsageError(
       `--url must be a WebSocket address such as ws://localhost:3000, not "${url}"`,
     );
   }
   return { room, name, url };
+}
+
+/** Prints a line, its control characters made visible. */
+function print(line: string): void {
+  console.log(escapeControls(line));
+}
+
+/** Why a WebSocket did not open, from Deno's error message. */
+function connectProblem(url: string, message: string): string {
+  const reason = message.replace(/^.*failed to connect to WebSocket: /, "");
+  if (/dns error|lookup/i.test(reason)) {
+    return `the host "${new URL(url).hostname}" was not found: check --url`;
+  }
+  if (/tcp connect error|connection refused/i.test(reason)) {
+    return "is the server running?";
+  }
+  const status = /Invalid status code: (\d+)/.exec(reason)?.[1];
+  if (status) {
+    return `it answered HTTP ${status}, not a WebSocket: is it the chat server?`;
+  }
+  return reason || "is the server running?";
 }
 
 /** Prints one frame from the server as a line of text. */
@@ -114,15 +134,17 @@ async function run(options: { room: string; name: string; url: string }) {
   } | undefined;
 
   socket.addEventListener("open", () => opened.resolve());
-  socket.addEventListener("error", () => {
-    opened.reject(
-      new Error(`Could not connect to ${options.url}: is the server running?`),
+  socket.addEventListener("error", (event) => {
+    const problem = connectProblem(
+      options.url,
+      (event as ErrorEvent).message ?? "",
     );
+    opened.reject(new Error(`Could not connect to ${options.url}: ${problem}`));
   });
   socket.addEventListener("close", (event) => closed.resolve(event));
   socket.addEventListener("message", (event) => {
     const frame = JSON.parse(event.data) as ServerFrame;
-    console.log(describe(frame));
+    print(describe(frame));
     if (answer && (frame.type === "error" || answer.matches(frame))) {
       answer.resolve(frame);
       answer = undefined;
@@ -144,17 +166,20 @@ async function run(options: { room: string; name: string; url: string }) {
     const lost = closed.promise.then(() => undefined);
     const result = await Promise.race([promise, timeout, lost]);
     clearTimeout(timer);
-    if (!result) console.log("! the server did not answer");
+    if (!result) print("! the server did not answer");
     return result;
   }
 
   const joined: string[] = [];
-  async function join(room: string) {
+  /** Joins a room; resolves to whether the server confirmed it. */
+  async function join(room: string): Promise<boolean> {
     const reply = await request(
       { type: "join-room", room_id: room, from: name },
       (f) => f.type === "join-room" && f.room_id === room && f.from === name,
     );
-    if (reply?.type === "join-room") joined.push(room);
+    if (reply?.type !== "join-room") return false;
+    joined.push(room);
+    return true;
   }
 
   async function leave(room: string) {
@@ -167,9 +192,7 @@ async function run(options: { room: string; name: string; url: string }) {
 
   async function say(message: string) {
     const room = joined.at(-1);
-    if (room === undefined) {
-      return console.log("! join a room first: /join ROOM");
-    }
+    if (room === undefined) return print("! join a room first: /join ROOM");
     await request(
       { type: "send-message", room_id: room, from: name, message },
       (f) =>
@@ -182,9 +205,9 @@ async function run(options: { room: string; name: string; url: string }) {
     const url = new URL("/rooms", options.url.replace(/^ws/, "http"));
     try {
       const { rooms } = await (await fetch(url)).json();
-      console.log(rooms.length ? `rooms: ${rooms.join(", ")}` : "no rooms yet");
+      print(rooms.length ? `rooms: ${rooms.join(", ")}` : "no rooms yet");
     } catch (error) {
-      console.log(`! could not list the rooms: ${(error as Error).message}`);
+      print(`! could not list the rooms: ${(error as Error).message}`);
     }
   }
 
@@ -199,9 +222,9 @@ async function run(options: { room: string; name: string; url: string }) {
     else if (command === "/join" && argument) await join(argument);
     else if (command === "/leave" && argument) await leave(argument);
     else if (command === "/join" || command === "/leave") {
-      console.log(`! usage: ${command} ROOM`);
+      print(`! usage: ${command} ROOM`);
     } else {
-      console.log(
+      print(
         `! unknown command ${command}: use /join ROOM, /leave ROOM, /rooms or /quit`,
       );
     }
@@ -209,13 +232,17 @@ async function run(options: { room: string; name: string; url: string }) {
   }
 
   await opened.promise;
-  console.log(`connected to ${options.url} as ${name}`);
-  await join(options.room);
+  print(`connected to ${options.url} as ${name}`);
+  if (!await join(options.room)) {
+    socket.close(1000, "bye");
+    await closed.promise;
+    throw new Error(`could not join "${options.room}" (see above)`);
+  }
   const lines = readLines();
   for (;;) {
     const next = await Promise.race([lines.next(), closed.promise]);
     if (next instanceof CloseEvent) {
-      console.log(`! disconnected: ${next.reason || `code ${next.code}`}`);
+      print(`! disconnected: ${next.reason || `code ${next.code}`}`);
       return 1;
     }
     if (next.done || !await handle(next.value)) break;
@@ -226,22 +253,11 @@ async function run(options: { room: string; name: string; url: string }) {
 }
 
 if (import.meta.main) {
-  let options;
-  try {
-    options = parseOptions(Deno.args);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`error: ${error.message}\n\n${HELP}`);
-    Deno.exit(2);
-  }
-  if (!options) {
-    console.log(HELP);
-    Deno.exit(0);
-  }
+  const options = optionsOrExit(parseOptions, HELP);
   try {
     Deno.exit(await run(options));
   } catch (error) {
-    console.error(`error: ${(error as Error).message}`);
+    console.error(`error: ${escapeControls((error as Error).message)}`);
     Deno.exit(1);
   }
 }

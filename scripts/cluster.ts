@@ -34,8 +34,8 @@ Starts Redis, N instances of the chat server on it, and nginx in front.
 
 Options:
   --instances <n>  how many instances (default 3)
-  --port <port>    the port nginx listens on, on every address (default 3000;
-                   0 picks a free one)
+  --port <port>    the port nginx listens on, on every address (default: the
+                   variable PORT, or 3000; 0 picks a free one)
   --redis <url>    use this Redis instead of starting one
   -h, --help       show this help
 
@@ -55,7 +55,7 @@ function parseRequest(args: string[]): Request | undefined {
     allowPositionals: true,
     options: {
       instances: { type: "string", default: "3" },
-      port: { type: "string", default: "3000" },
+      port: { type: "string", default: Deno.env.get("PORT") || "3000" },
       redis: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -157,9 +157,11 @@ async function start(request: Request, cluster: Cluster): Promise<void> {
   });
   cluster.nginx.exited.then(async (code) => {
     if (cluster.stopping) return;
+    // Code 0: it was stopped (Ctrl-C reaches the whole process group, nginx
+    // too, perhaps before this process hears it); else it failed.
     console.error(`nginx exited (code ${code}): stopping the cluster`);
     await cluster.stop();
-    Deno.exit(1);
+    Deno.exit(code === 0 ? 0 : 1);
   });
   console.log(
     `Chat cluster ready: http://localhost:${request.port} (nginx in front of ${request.instances} instances on ${redisUrl})`,
@@ -178,7 +180,10 @@ async function main(): Promise<void> {
   if (!request) return console.log(HELP);
   const cluster = new Cluster();
   const stop = async (signal: Deno.Signal) => {
-    console.log(`${signal}: stopping nginx, the instances and Redis`);
+    // A signal may come twice: from the terminal, and from `deno task`.
+    if (!cluster.stopping) {
+      console.log(`${signal}: stopping nginx, the instances and Redis`);
+    }
     await cluster.stop();
     console.log("Stopped.");
     Deno.exit(0);

@@ -18,7 +18,14 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { attacks } from "./_abuse_attacks.ts";
+import { optionsOrExit, parseFlags, UsageError } from "./_usage_error.ts";
+import {
+  type AbuseOptions,
+  abusePassed,
+  formatAbuseReport,
+  runAbuse,
+} from "./abuse.ts";
 import {
   readMetrics,
   residentKiB,
@@ -220,32 +227,106 @@ async function isHealthy(httpUrl: string): Promise<boolean> {
   }
 }
 
+const USAGE =
+  `Usage: deno task soak [--seconds N] [--clients N] [--sqlite] [--back-to-back]
+       deno task soak --abuse [--seconds N] [--attack NAME]...
+
+Starts the chat server on 127.0.0.1 and has clients join, leave, send and
+disconnect at random, then checks that nothing is left behind.
+
+  --seconds N     how long the clients keep going, 1 to 3600 (default 30)
+  --clients N     how many clients run at once, 1 to 1000 (default 20)
+  --sqlite        the server keeps messages in an SQLite file, not in memory
+  --back-to-back  clients send without pausing between frames
+  -h, --help      show this help
+
+With --abuse, it plays the attacks of one hostile machine instead, one after
+another (each for --seconds, default 5), while a well-behaved client on
+another address chats, and prints the server's memory and CPU and the
+client's round trips under each.
+
+  --attack NAME   play only this attack (again for more): ${
+    attacks("").map((attack) => attack.name).join(", ")
+  }
+
+Exits 0 when the run is clean, 1 when something was left behind (or, with
+--abuse, when the server fell over, outgrew its memory bound, or kept the
+client waiting 500 ms or more).`;
+
 function wholeNumber(text: string, flag: string, max: number): number {
   const value = Number(text);
   if (!/^\d+$/.test(text) || value < 1 || value > max) {
-    throw new RangeError(
+    throw new UsageError(
       `${flag} must be a whole number from 1 to ${max}, not "${text}"`,
     );
   }
   return value;
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
+/** What the command line asked for: a soak run, or an abuse run. */
+type Run =
+  | { abuse: false; options: Required<SoakOptions> }
+  | { abuse: true; options: AbuseOptions };
+
+/** The run the command line asks for, or `undefined` for `--help`. */
+function parseOptions(args: string[]): Run | undefined {
+  const values = parseFlags(args, {
+    seconds: { type: "string" },
+    clients: { type: "string", default: "20" },
+    sqlite: { type: "boolean", default: false },
+    "back-to-back": { type: "boolean", default: false },
+    abuse: { type: "boolean", default: false },
+    attack: { type: "string", multiple: true },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) return undefined;
+  if (values.abuse) {
+    const names = attacks("").map((attack) => attack.name);
+    for (const name of values.attack ?? []) {
+      if (!names.includes(name)) {
+        throw new UsageError(
+          `--attack must be one of ${names.join(", ")}, not "${name}"`,
+        );
+      }
+    }
+    return {
+      abuse: true,
+      options: {
+        secondsPerAttack: wholeNumber(values.seconds ?? "5", "--seconds", 3600),
+        only: values.attack,
+      },
+    };
+  }
+  if (values.attack) throw new UsageError("--attack goes with --abuse");
+  return {
+    abuse: false,
     options: {
-      seconds: { type: "string", default: "30" },
-      clients: { type: "string", default: "20" },
-      sqlite: { type: "boolean", default: false },
-      "back-to-back": { type: "boolean", default: false },
+      seconds: wholeNumber(values.seconds ?? "30", "--seconds", 3600),
+      clients: wholeNumber(values.clients, "--clients", 1000),
+      store: values.sqlite ? "sqlite" : "memory",
+      maxPauseMs: values["back-to-back"] ? 0 : 20,
     },
-  });
-  const report = await runSoak({
-    seconds: wholeNumber(values.seconds, "--seconds", 3600),
-    clients: wholeNumber(values.clients, "--clients", 1000),
-    store: values.sqlite ? "sqlite" : "memory",
-    maxPauseMs: values["back-to-back"] ? 0 : 20,
-  });
-  console.log(formatReport(report));
-  if (!soakPassed(report)) Deno.exit(1);
+  };
+}
+
+if (import.meta.main) {
+  const run = optionsOrExit(parseOptions, USAGE);
+  if (run.abuse) {
+    console.log(
+      "soak --abuse: starting a server on ::, then each attack from " +
+        `127.0.0.1 for ${run.options.secondsPerAttack} s while a client on ::1 chats`,
+    );
+    const report = await runAbuse(run.options);
+    console.log(formatAbuseReport(report));
+    if (!abusePassed(report)) Deno.exit(1);
+  } else {
+    const { options } = run;
+    console.log(
+      `soak: starting a server on 127.0.0.1, then ${options.clients} clients ` +
+        `for ${options.seconds} s`,
+    );
+    const report = await runSoak(options);
+    console.log(formatReport(report));
+    if (!soakPassed(report)) Deno.exit(1);
+  }
 }

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import fc from "fast-check";
+import fc from "npm:fast-check@4.10.2";
 import { CLIENT_FRAME_TYPES, LIMITS } from "../lib/contract.ts";
 
 /** JSON text, possibly invalid. */

@@ -237,6 +237,7 @@ export async function startClusterScript(
       "--allow-run",
       "--allow-read",
       "--allow-write",
+      "--allow-env=PORT",
       CLUSTER_SCRIPT.href,
       ...args,
     ],

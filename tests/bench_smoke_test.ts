@@ -3,6 +3,7 @@ import {
   ok as assert,
 } from "node:assert/strict";
 import type { BenchReport } from "../scripts/bench/bench.ts";
+import { renderTable } from "../scripts/bench/report_table.ts";
 import { SCENARIOS } from "../scripts/bench/scenarios.ts";
 import { RUNTIMES } from "../scripts/bench/servers.ts";
 import { redisTestsEnabled } from "./_redis_server.ts";
@@ -54,6 +55,11 @@ Deno.test("deno task bench --runtime all produces every figure", async (t) => {
     ) {
       assert(ceiling.rate > 0, `ceiling ${JSON.stringify(ceiling)}`);
     }
+  });
+
+  await t.step("renders the table, in words that fit one run", () => {
+    const table = renderTable(report);
+    assert(table.includes("each measured once per scenario"), table);
   });
 
   for (const { name } of SCENARIOS) {

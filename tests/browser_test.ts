@@ -1,8 +1,9 @@
 /**
- * The chat page in a real browser (Debian's Chromium) against a real server:
- * two pages chatting, history, members, several rooms, text that looks like
- * HTML, error frames, and reconnecting after the server restarts; and two
- * pages on two instances behind nginx.
+ * The chat page in a real browser (Chromium) against a real server: two
+ * pages chatting, history, members, several rooms, text that looks like
+ * HTML, error frames, reconnecting after the server restarts, the layout,
+ * and how little the page asks the REST API; and two pages on two instances
+ * behind nginx.
  *
  * @module
  */
@@ -10,7 +11,7 @@ import {
   deepStrictEqual as assertEquals,
   ok as assert,
 } from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page } from "npm:playwright-core@1.65.1";
 import type { ChatServer } from "../lib/adapters/chat_server.ts";
 import { serveChat } from "../lib/adapters/serve_chat.ts";
 import { MemoryStore } from "../lib/store/memory.ts";
@@ -25,15 +26,17 @@ import {
   clusterTestsEnabled,
   startClusterScript,
 } from "./_cluster.ts";
-import { within } from "./_helpers.ts";
+import { openClient, within } from "./_helpers.ts";
 
 /** Whether Chromium is there (asked once: it warns loudly when it is not). */
 const ENABLED = browserTestsEnabled();
 
 /** How long the page may take to show something. */
 const PAGE_MS = 5000;
-/** How often the page fetches the list of rooms (ROOM_LIST_REFRESH_MS). */
-const ROOM_LIST_REFRESH_MS = 3000;
+/** The page's shortest time between two asks of a list (public/app.js). */
+const ASK_GAP_MS = 5000;
+/** How often a visible page asks for the list of rooms (public/app.js). */
+const ROOM_NAMES_EVERY_MS = 30_000;
 
 /** Keeps its messages when the server shuts down, like a database would. */
 class DurableMemoryStore extends MemoryStore {
@@ -124,6 +127,25 @@ async function members(page: Page): Promise<string[]> {
   return (await page.locator("#members li").allTextContents()).sort();
 }
 
+/**
+ * Runs `use` with a new page in a new browser, next to a new server (memory
+ * store), and closes both after.
+ */
+async function withPage(
+  use: (page: Page, server: ChatServer) => Promise<void>,
+): Promise<void> {
+  const server = await startChat(0, new MemoryStore());
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(PAGE_MS);
+    await use(page, server);
+  } finally {
+    await browser.close();
+    await server.shutdown();
+  }
+}
+
 Deno.test({
   name: "the chat page in Chromium",
   ignore: !ENABLED,
@@ -209,11 +231,13 @@ Deno.test({
 
       await t.step("lists the rooms that hold messages", async () => {
         const rooms = bob.getByRole("list", { name: "Rooms with messages" });
-        // Bob is not in "random": only the list's refresh can show it.
+        // Bob is not in "random": the list is asked again when his page
+        // comes back into view.
+        await bob.evaluate(() => dispatchEvent(new Event("focus")));
         await until(
           () => rooms.getByRole("listitem").allTextContents(),
           ["general", "random"],
-          PAGE_MS + ROOM_LIST_REFRESH_MS,
+          PAGE_MS + ASK_GAP_MS,
         );
       });
 
@@ -227,6 +251,14 @@ Deno.test({
         await ann.getByRole("alert").getByText(
           "The server refused that: message must be at most 5000 characters",
         ).waitFor();
+        // The error pushes nothing out of view on a laptop's screen.
+        await ann.setViewportSize({ width: 1200, height: 800 });
+        const send = await ann.getByRole("button", { name: "Send" })
+          .boundingBox();
+        assert(
+          send && send.y >= 0 && send.y + send.height <= 800,
+          JSON.stringify(send),
+        );
         await say(ann, "Sorry, too long");
         await ann.getByRole("alert").waitFor({ state: "hidden" });
       });
@@ -238,6 +270,23 @@ Deno.test({
         await join(bob, "Bob", "general");
         await until(() => members(ann), ["Ann", "Bob"]);
       });
+
+      await t.step(
+        "says a message is not sent while offline, until it is back",
+        async () => {
+          await server.shutdown();
+          await ann.getByRole("status").getByText("Disconnected").waitFor();
+          await say(ann, "Into the void");
+          const alert = ann.getByRole("alert");
+          await alert.getByText("Not sent: this room is not connected")
+            .waitFor();
+          server = await startChat(port, store);
+          await ann.getByRole("status").getByText("Connected").waitFor();
+          await ann.getByRole("button", { name: "general", exact: true })
+            .waitFor();
+          await alert.waitFor({ state: "hidden" });
+        },
+      );
 
       await t.step(
         "reconnects after a restart, without duplicates",
@@ -289,12 +338,8 @@ Deno.test({
 Deno.test({
   name: "the chat page resumes with since when the server takes it",
   ignore: !ENABLED,
-  async fn() {
-    const server = await startChat(0, new MemoryStore());
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      page.setDefaultTimeout(PAGE_MS);
+  fn: () =>
+    withPage(async (page, server) => {
       // Pretend the server's contract has `since` (the durable-history
       // server's will): the page learns it from /asyncapi.json.
       await page.route("**/asyncapi.json", async (route) => {
@@ -341,11 +386,126 @@ Deno.test({
         "message 6",
         "message 7",
       ]);
-    } finally {
-      await browser.close();
-      await server.shutdown();
-    }
-  },
+    }),
+});
+
+Deno.test({
+  name: "the chat page joins once a room joined while it connects",
+  ignore: !ENABLED,
+  fn: () =>
+    withPage(async (page, server) => {
+      // The page asks /asyncapi.json once its socket is open; hold the
+      // answer, and join meanwhile.
+      const answer = Promise.withResolvers<void>();
+      await page.route("**/asyncapi.json", async (route) => {
+        await answer.promise;
+        await route.continue();
+      });
+      const joins: unknown[] = [];
+      const connected = Promise.withResolvers<void>();
+      await page.routeWebSocket(/./, (socket) => {
+        connected.resolve();
+        socket.onMessage((text) => {
+          const frame = JSON.parse(String(text));
+          joins.push(frame);
+          socket.send(JSON.stringify({ ...frame, type: "join-room" }));
+        });
+      });
+      await page.goto(`http://127.0.0.1:${server.addr.port}/`);
+      await within(connected.promise, "the page to connect");
+      await join(page, "Bob", "general");
+      answer.resolve();
+      await page.getByRole("status").getByText("Connected").waitFor();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assertEquals(joins, [
+        { type: "join-room", room_id: "general", from: "Bob" },
+      ]);
+    }),
+});
+
+/** Counts the page's requests whose path and query match. */
+function countRequests(page: Page, matches: (url: URL) => boolean) {
+  const seen: string[] = [];
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (matches(url)) seen.push(url.pathname + url.search);
+  });
+  return seen;
+}
+
+Deno.test({
+  name: "the chat page asks the REST API sparingly",
+  ignore: !ENABLED,
+  fn: (t) =>
+    withPage(async (page, server) => {
+      const url = `http://127.0.0.1:${server.addr.port}/`;
+      const guests: Awaited<ReturnType<typeof openClient>>[] = [];
+      await using _ = {
+        async [Symbol.asyncDispose]() {
+          for (const guest of guests) await guest.close();
+        },
+      };
+      const roomLists = countRequests(page, (url) => url.pathname === "/rooms");
+      const memberLists = countRequests(
+        page,
+        (url) => url.pathname === "/rooms/crowd",
+      );
+      // The page's clock is Playwright's, so that 30 s pass in a moment.
+      await page.clock.install();
+      await page.goto(url);
+      await page.getByRole("status").getByText("Connected").waitFor();
+
+      await t.step("says when no room has messages", async () => {
+        await page.getByText("No room has messages yet").waitFor();
+        assertEquals(roomLists, ["/rooms?limit=100"]);
+      });
+
+      await t.step("asks for the rooms every 30 s, not more", async () => {
+        await page.clock.runFor(ROOM_NAMES_EVERY_MS - 1000);
+        assertEquals(roomLists.length, 1);
+        await page.clock.runFor(2000);
+        await until(() => Promise.resolve(roomLists.length), 2);
+      });
+
+      await t.step("reads a page of rooms, whatever else it says", async () => {
+        await page.route("**/rooms?limit=100", (route) =>
+          route.fulfill({
+            json: { rooms: ["a", "b"], has_more: true, next: "b", x: 1 },
+          }));
+        await page.clock.runFor(ROOM_NAMES_EVERY_MS);
+        const rooms = page.getByRole("list", { name: "Rooms with messages" });
+        await until(() => rooms.getByRole("listitem").allTextContents(), [
+          "a",
+          "b",
+        ]);
+        await page.getByText("And more").waitFor();
+        assert(await page.getByText("No room has messages").isHidden());
+        await page.unroute("**/rooms?limit=100");
+      });
+
+      await t.step(
+        "keeps a busy room's members without a request each",
+        async () => {
+          await join(page, "Ann", "crowd");
+          await until(() => members(page), ["Ann"]);
+          const asked = memberLists.length;
+          for (let i = 0; i < 20; i++) {
+            const guest = await openClient(
+              `ws://127.0.0.1:${server.addr.port}`,
+            );
+            guests.push(guest);
+            await guest.join("crowd", `Guest ${i}`);
+          }
+          await until(() => members(page).then((names) => names.length), 21);
+          for (const guest of guests.splice(0, 10)) await guest.close();
+          await until(() => members(page).then((names) => names.length), 11);
+          // 30 joins and leaves in all, and at most one ask per gap.
+          await page.clock.runFor(ASK_GAP_MS);
+          await until(() => members(page).then((names) => names.length), 11);
+          assert(memberLists.length - asked <= 2, memberLists.join(", "));
+        },
+      );
+    }),
 });
 
 Deno.test({

@@ -6,6 +6,11 @@ import { startServer, within } from "./_helpers.ts";
 
 const CLIENT = new URL("../scripts/client.ts", import.meta.url).pathname;
 
+/** Arguments that join "general" as Will on the server at `url`. */
+function joining(url: string): string[] {
+  return ["--room", "general", "--name", "Will", "--url", url];
+}
+
 /** The terminal client in a child process, its stdin and stdout piped. */
 class ClientProcess implements AsyncDisposable {
   readonly #process: Deno.ChildProcess;
@@ -87,14 +92,7 @@ Deno.test("scripts/client.ts chats through a pipe", async (t) => {
   await chat.post("/send", { room_id: "general", from: "Ann", message: "hi" });
   const ann = await chat.connect();
   await ann.join("general", "Ann");
-  await using client = new ClientProcess([
-    "--room",
-    "general",
-    "--name",
-    "Will",
-    "--url",
-    chat.wsUrl,
-  ]);
+  await using client = new ClientProcess(joining(chat.wsUrl));
 
   await t.step("prints the history, then its own join", async () => {
     await client.waitFor(/^\[general\] \* Will joined$/);
@@ -167,14 +165,7 @@ Deno.test("scripts/client.ts chats through a pipe", async (t) => {
 
 Deno.test("scripts/client.ts exits 0 on /quit", async () => {
   await using chat = await startServer();
-  await using client = new ClientProcess([
-    "--room",
-    "general",
-    "--name",
-    "Will",
-    "--url",
-    chat.wsUrl,
-  ]);
+  await using client = new ClientProcess(joining(chat.wsUrl));
   await client.type("/quit", "never sent");
   const { code } = await client.end();
   assertEquals(code, 0);
@@ -214,18 +205,122 @@ Deno.test("scripts/client.ts says when the server cannot be reached", async () =
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr;
   listener.close(); // nothing listens on this port now
-  await using client = new ClientProcess([
-    "--room",
-    "general",
-    "--name",
-    "Will",
-    "--url",
-    `ws://127.0.0.1:${port}`,
-  ]);
+  await using client = new ClientProcess(joining(`ws://127.0.0.1:${port}`));
   const { code, stderr } = await client.end();
   assertEquals(code, 1);
   assertEquals(
     stderr.trim(),
     `error: Could not connect to ws://127.0.0.1:${port}: is the server running?`,
   );
+});
+
+Deno.test("scripts/client.ts prints control characters escaped", async (t) => {
+  // A server whose frames and room list carry control characters: the
+  // chat server refuses them in names and rooms, but a client must not
+  // trust any server to.
+  const room = "r\x1b[31m";
+  const frames = [
+    { type: "join-room", room_id: "r", from: "Will" },
+    { type: "join-room", room_id: room, from: "Eve\x1b[2K" },
+    {
+      type: "receive-message",
+      room_id: room,
+      from: "Ann\u202e",
+      message: "\x1b[2J\x1b]0;pwned\x07\n[r] 12:00 Admin: trust me\r\x9b1A",
+      sent_at: 1_700_000_000,
+      id: 1,
+    },
+  ];
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) => {
+      if (request.headers.get("upgrade") !== "websocket") {
+        return Response.json({ rooms: [room, "\x1b]0;title\x07"] });
+      }
+      const { socket, response } = Deno.upgradeWebSocket(request);
+      socket.onmessage = () => {
+        for (const frame of frames) socket.send(JSON.stringify(frame));
+      };
+      return response;
+    },
+  );
+  await using client = new ClientProcess([
+    "--room",
+    "r",
+    "--name",
+    "Will",
+    "--url",
+    `ws://127.0.0.1:${server.addr.port}`,
+  ]);
+
+  await t.step("in room ids, names and messages", async () => {
+    await client.waitFor(/^\[r\\x1b\[31m\] \* Eve\\x1b\[2K joined$/);
+    await client.waitFor(
+      /^\[r\\x1b\[31m\] \d\d:\d\d Ann\\u202e: \\x1b\[2J\\x1b\]0;pwned\\x07\\n\[r\] 12:00 Admin: trust me\\r\\x9b1A$/,
+    );
+  });
+
+  await t.step("in the list of rooms", async () => {
+    await client.type("/rooms");
+    await client.waitFor(/^rooms: r\\x1b\[31m, \\x1b\]0;title\\x07$/);
+  });
+
+  await t.step("and nowhere raw", async () => {
+    await client.end();
+    // deno-lint-ignore no-control-regex
+    const raw = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/.exec(client.output);
+    assertEquals(raw, null);
+    assert(!client.output.includes("Admin: trust me\n"), client.output);
+  });
+});
+
+Deno.test("scripts/client.ts refuses a name the server would refuse, without connecting", async () => {
+  await using chat = await startServer();
+  await using client = new ClientProcess([
+    "--room",
+    "general",
+    "--name",
+    "x".repeat(51),
+    "--url",
+    chat.wsUrl,
+  ]);
+  const { code, stderr } = await client.end();
+  assertEquals(code, 2);
+  assert(
+    stderr.startsWith("error: --name must be at most 50 characters\n"),
+    stderr,
+  );
+  assertEquals(client.output, "");
+  assertEquals((await chat.metrics()).get("chat_connections_opened_total"), 0);
+});
+
+Deno.test("scripts/client.ts exits 1 when the server refuses its first join", async () => {
+  // A server with a rule of its own: it refuses every join.
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) => {
+      const { socket, response } = Deno.upgradeWebSocket(request);
+      socket.onmessage = () =>
+        socket.send(
+          JSON.stringify({ type: "error", error: 'Room "general" is closed' }),
+        );
+      return response;
+    },
+  );
+  await using client = new ClientProcess(
+    joining(`ws://127.0.0.1:${server.addr.port}`),
+  );
+  const { code, stderr } = await client.end();
+  assertEquals(code, 1);
+  assert(client.output.includes('! Room "general" is closed\n'), client.output);
+  assertEquals(stderr, 'error: could not join "general" (see above)\n');
+});
+
+Deno.test("scripts/client.ts says when the server's host is not found", async () => {
+  await using client = new ClientProcess(joining("ws://nowhere.invalid:3000"));
+  const { code, stderr } = await client.end();
+  assertEquals([code, stderr], [
+    1,
+    'error: Could not connect to ws://nowhere.invalid:3000: the host "nowhere.invalid" was not found: check --url\n',
+  ]);
 });

@@ -98,12 +98,22 @@ Deno.test("parseConfig() refuses what it cannot use", async (t) => {
       ["--join-history", "1.5"],
       '--join-history must be a whole number from 0 to 1000, not "1.5"',
     ],
+    [
+      ["--port", "-1"],
+      '--port must be a whole number from 0 to 65535, not "-1"',
+    ],
+    [["--port"], "--port needs a value: --port VALUE (see --help)"],
+    [
+      ["--port", "--host", "127.0.0.1"],
+      "--port needs a value: --port VALUE (see --help)",
+    ],
+    [["--help=yes"], "--help takes no value (see --help)"],
     [["--host", " "], "--host must not be empty"],
     [
       ["--max-open-connections", "many"],
       '--max-open-connections must be "auto" or a whole number from 1 to 100000000, not "many"',
     ],
-    [["--colour"], "Unknown option '--colour'"],
+    [["--colour"], "Unknown option '--colour' (see --help)"],
   ];
   for (const [args, message] of cases) {
     await t.step(args.join(" "), () => {
@@ -339,5 +349,32 @@ Deno.test("parseConfig() refuses --db together with --redis, whichever way each 
           error.message.startsWith(`${names} cannot be used together`),
       );
     });
+  }
+});
+
+Deno.test("helpText() and the README's configuration table agree", () => {
+  const help = new Map(
+    [...helpText().matchAll(/--([a-z-]+) <value>[^]*?env (\S+), default (.+)/g)]
+      .map(([, name, env, value]) => [name!, { env: env!, value: value! }]),
+  );
+  const readme = Deno.readTextFileSync(
+    new URL("../README.md", import.meta.url),
+  );
+  const rows = [
+    ...readme.matchAll(/^\| `--([a-z-]+)` +\| `(\w+)` +\| ([^|]+)\|/gm),
+  ];
+  assertEquals(
+    rows.map(([, name]) => name).sort(),
+    [...help.keys()].sort(),
+    "the table lists every option",
+  );
+  for (const [, name, env, cell] of rows) {
+    const documented = cell!.replaceAll("`", "").trim();
+    const { env: helpEnv, value } = help.get(name!)!;
+    assertEquals(env, helpEnv, `--${name}`);
+    assert(
+      documented.startsWith(value),
+      `--${name}: the README says "${documented}", --help "${value}"`,
+    );
   }
 });

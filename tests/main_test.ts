@@ -66,6 +66,52 @@ for (const command of SERVER_COMMANDS) {
     );
   });
 
+  Deno.test(`main.ts says in one line why it cannot listen (${command.name})`, async (t) => {
+    using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const { port } = busy.addr;
+    const cases = [
+      {
+        what: "a port in use",
+        args: ["--port", String(port)],
+        code: 1,
+        error: `error: port ${port} is already in use on 127.0.0.1: stop ` +
+          `the program that listens on it (another chat server?), or ` +
+          `choose another port with --port, e.g. --port 3000`,
+      },
+      {
+        what: "a host name that does not resolve",
+        args: ["--host", "nowhere.invalid"],
+        code: 1,
+        error: `error: host "nowhere.invalid" is not a known host name or ` +
+          `address: set --host to 0.0.0.0 (every network interface), ` +
+          `127.0.0.1 (this machine only) or an IP address of this machine`,
+      },
+      {
+        what: "an address of another machine",
+        args: ["--host", "192.0.2.1"], // TEST-NET-1: nobody's address
+        code: 1,
+        error: `error: host "192.0.2.1" is not an address of this machine: ` +
+          `set --host to 0.0.0.0 (every network interface), 127.0.0.1 ` +
+          `(this machine only) or an IP address of this machine`,
+      },
+      {
+        what: "a negative port",
+        args: ["--port", "-1"],
+        code: 2,
+        error: 'error: --port must be a whole number from 0 to 65535, not "-1"',
+      },
+    ];
+    for (const { what, args, code, error } of cases) {
+      await t.step(what, async () => {
+        const result = await runToEnd(command, args);
+        assertEquals(
+          [result.code, result.stdout, result.stderr],
+          [code, "", `${error}\n`],
+        );
+      });
+    }
+  });
+
   Deno.test(`main.ts finishes in-flight requests on SIGTERM, within 5 s (${command.name})`, async () => {
     await using server = await startChildServer(command);
     const body = new TransformStream<Uint8Array, Uint8Array>();

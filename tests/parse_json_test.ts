@@ -2,7 +2,7 @@ import {
   deepStrictEqual as assertEquals,
   ok as assert,
 } from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@4.10.2";
 import { findSyntaxError, parseJson } from "../lib/parse_json.ts";
 
 Deno.test("parseJson() returns the value of valid JSON", () => {

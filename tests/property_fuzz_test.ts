@@ -17,7 +17,7 @@ import {
   deepStrictEqual as assertEquals,
   ok as assert,
 } from "node:assert/strict";
-import fc from "fast-check";
+import fc from "npm:fast-check@4.10.2";
 import { METHODS } from "node:http";
 import * as v from "valibot";
 import { ServerFrame } from "../lib/contract.ts";

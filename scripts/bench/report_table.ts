@@ -172,7 +172,9 @@ export function renderTable(report: BenchReport): string {
     `ratio = ours / the baseline on the same runtime. The servers (${
       options.runtimes.join(", ")
     }: ours and the baseline)`,
-    `ran side by side, each measured ${options.runsPerServer} times per scenario, in turns (in that order, then in reverse, ...);`,
+    `ran side by side, each measured ${
+      options.runsPerServer === 1 ? "once" : `${options.runsPerServer} times`
+    } per scenario, in turns (in that order, then in reverse, ...);`,
     "idle started a fresh server for each run.",
     ...(versus
       ? [
