@@ -199,6 +199,30 @@ function bench(readme: string): Check {
 }
 
 /**
+ * A command with the README's example Redis address, where no Redis
+ * answers: the server says so in one line that names the address (`shown`,
+ * without the password), and exits with code 1.
+ */
+function unreachableRedis(readme: string, shown: string): Check {
+  return {
+    readme,
+    async run(sandbox) {
+      const { code, output } = await sandbox.run(readme);
+      // (deno task itself echoes the command first, password included.)
+      const server = output.trim().split("\n").filter((line) =>
+        !line.startsWith("Task ")
+      );
+      expect(
+        code === 1 && server.length === 1 &&
+          server[0]!.startsWith(`error: Cannot reach Redis at ${shown}`) &&
+          !server[0]!.includes("secret"),
+        `exit code ${code}:\n${output}`,
+      );
+    },
+  };
+}
+
+/**
  * `deno task cluster`: Redis (its own, or one started here in place of
  * 6379), instances and nginx on a free port (in place of 8080, or through
  * `PORT`); the page must load through nginx, and Ctrl-C must stop it all.
@@ -497,25 +521,10 @@ export const CHECKS: Check[] = [
       );
     },
   },
-  {
-    readme: "deno task start --redis rediss://chat:secret@redis.example:6380/2",
-    async run(sandbox) {
-      // An example address: no Redis answers there, which the server says
-      // in one line, without the password.
-      const { code, output } = await sandbox.run(this.readme);
-      // (deno task itself echoes the command first, password included.)
-      const server = output.trim().split("\n").filter((line) =>
-        !line.startsWith("Task ")
-      );
-      expect(
-        code === 1 && server.length === 1 &&
-          server[0]!.startsWith(
-            "error: Cannot reach Redis at rediss://chat:***@redis.example:6380/2",
-          ) && !server[0]!.includes("secret"),
-        `exit code ${code}:\n${output}`,
-      );
-    },
-  },
+  unreachableRedis(
+    "deno task start --redis rediss://chat:secret@redis.example:6380/2",
+    "rediss://chat:***@redis.example:6380/2",
+  ),
   {
     readme: "deno task store-latency",
     async run(sandbox) {
@@ -532,24 +541,10 @@ export const CHECKS: Check[] = [
     "deno task cluster --instances 2 --port 8080 --redis redis://127.0.0.1:6379",
   ),
   cluster("deno task cluster -- --history-max 500"),
-  {
-    readme:
-      "deno task start --redis redis://redis.internal:6379 --trust-proxy 10.0.0.5",
-    async run(sandbox) {
-      // The README's example host: no Redis answers there.
-      const { code, output } = await sandbox.run(this.readme);
-      const server = output.trim().split("\n").filter((line) =>
-        !line.startsWith("Task ")
-      );
-      expect(
-        code === 1 && server.length === 1 &&
-          server[0]!.startsWith(
-            "error: Cannot reach Redis at redis://redis.internal:6379",
-          ),
-        `exit code ${code}:\n${output}`,
-      );
-    },
-  },
+  unreachableRedis(
+    "deno task start --redis redis://redis.internal:6379 --trust-proxy 10.0.0.5",
+    "redis://redis.internal:6379",
+  ),
   {
     readme: "deno task bench --help",
     async run(sandbox) {

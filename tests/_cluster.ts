@@ -224,12 +224,14 @@ export interface ClusterScript extends AsyncDisposable {
 }
 
 /**
- * Runs `deno task cluster` with `args` until it says it is ready. It is
- * stopped with SIGTERM, so that it stops what it started.
+ * Runs `deno task cluster` with this many instances, nginx on a free port,
+ * until it says it is ready. It is stopped with SIGTERM, so that it stops
+ * what it started.
  */
 export async function startClusterScript(
-  args: string[],
+  instances: number,
 ): Promise<ClusterScript> {
+  const args = ["--instances", String(instances), "--port", "0"];
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",

@@ -513,12 +513,7 @@ Deno.test({
     "the chat page through nginx in front of two instances on Redis (deno task cluster)",
   ignore: !ENABLED || !clusterTestsEnabled(),
   async fn() {
-    await using cluster = await startClusterScript([
-      "--instances",
-      "2",
-      "--port",
-      "0",
-    ]);
+    await using cluster = await startClusterScript(2);
     const url = `${cluster.url}/`;
     const browser = await launchChromium();
     try {

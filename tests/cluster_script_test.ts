@@ -51,12 +51,7 @@ Deno.test({
     "deno task cluster runs instances on one Redis behind nginx, and Ctrl-C stops all of it",
   ignore,
   async fn() {
-    await using cluster = await startClusterScript([
-      "--instances",
-      "2",
-      "--port",
-      "0",
-    ]);
+    await using cluster = await startClusterScript(2);
     assertEquals(cluster.instances.length, 2);
     const balancer = cluster.url.replace("localhost", "127.0.0.1");
     const wsUrl = balancer.replace("http://", "ws://");
