@@ -219,7 +219,9 @@ export class Admission {
 function serverFull(max: number): Refusal {
   return {
     status: 503,
-    error: `server is full: ${max} connections are open, try again later`,
+    error: `server is full: ${max} ${
+      max === 1 ? "connection is" : "connections are"
+    } open, try again later`,
     reason: "server_full",
   };
 }

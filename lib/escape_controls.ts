@@ -8,10 +8,13 @@
  */
 
 /**
- * C0 controls (newline, escape...), DEL, C1 controls, the line and paragraph
- * separators, and the bidirectional formatting characters.
+ * The characters a terminal may act on rather than show: C0 controls
+ * (newline, escape...), DEL, C1 controls (U+009B starts an escape sequence
+ * in some terminals), the line and paragraph separators, and the
+ * bidirectional formatting characters (which reorder the rest of the line
+ * as it is shown). A global pattern, for `replace()`.
  */
-const CONTROLS =
+export const CONTROL_CHARACTERS: RegExp =
   // deno-lint-ignore no-control-regex
   /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
@@ -27,7 +30,7 @@ const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
  * ```
  */
 export function escapeControls(text: string): string {
-  return text.replace(CONTROLS, (char) => {
+  return text.replace(CONTROL_CHARACTERS, (char) => {
     const named = NAMED[char];
     if (named !== undefined) return named;
     const code = char.charCodeAt(0);

@@ -1,3 +1,5 @@
+import { CONTROL_CHARACTERS } from "./escape_controls.ts";
+
 /** How much the server logs, from most to least. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 /** A log level name. */
@@ -35,27 +37,21 @@ function writeToConsole(line: string, level: LogLevel): void {
 }
 
 /**
- * Characters a terminal may act on rather than show, beyond the C0 controls
- * that `JSON.stringify` escapes already: DEL and the C1 controls (U+009B
- * starts an escape sequence in some terminals), the bidirectional controls
- * (which reorder the rest of the line as it is shown) and the line and
- * paragraph separators. Clients choose close reasons and room ids, so none
- * of these may reach the operator's terminal or log viewer raw.
+ * `JSON.stringify`, escaping also what it leaves raw but a terminal may act
+ * on (`CONTROL_CHARACTERS`): clients choose close reasons and room ids, so
+ * none of these may reach the operator's terminal or log viewer raw.
  */
-const UNSAFE_AFTER_JSON =
-  /[\p{Cc}\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
-
-/** `JSON.stringify`, escaping also what it leaves raw but a terminal may act on. */
 function safeJson(value: unknown): string {
   return JSON.stringify(value).replace(
-    UNSAFE_AFTER_JSON,
+    CONTROL_CHARACTERS,
     (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 }
 
 /** What makes a value of a text line need quotes: spaces, `"`, `=`, `\\`, controls. */
-const NEEDS_QUOTES =
-  /[\s"=\\\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+const NEEDS_QUOTES = new RegExp(
+  `[\\s"=\\\\]|${CONTROL_CHARACTERS.source}`,
+);
 
 function textValue(value: unknown): string {
   const text = value instanceof Error ? value.message : String(value);

@@ -28,6 +28,9 @@ const DENO_TEST = [
   `--lock=${ROOT}tests/deno.lock`,
   "--allow-all",
   "--trace-leaks",
+  // Test files in parallel, one per CPU: most of the suite waits on
+  // servers, sockets and timeouts, not on the CPU.
+  "--parallel",
 ];
 
 /** What `deno test` printed. */
