@@ -21,6 +21,8 @@ export interface ServerProcess {
   readonly wsUrl: string;
   /** Lines the server logged on stderr (warnings and errors). */
   readonly logs: () => string[];
+  /** Resolves with the exit code when the process has exited. */
+  readonly exited: Promise<number>;
   /** Sends SIGTERM and waits, bounded, for the exit code. */
   stop(): Promise<number>;
 }
@@ -33,6 +35,8 @@ export interface ServerProcessOptions {
    * @default {"127.0.0.1"}
    */
   host?: "127.0.0.1" | "::";
+  /** Called with each line the server prints, on stdout or stderr. */
+  onLine?: ((line: string) => void) | undefined;
 }
 
 /**
@@ -65,6 +69,8 @@ export async function startServerProcess(
 
   let stdout = "";
   let stderr = "";
+  const fromStdout = new LineSplitter(options.onLine);
+  const fromStderr = new LineSplitter(options.onLine);
   const listening = Promise.withResolvers<string>();
   const reading = Promise.all([
     (async () => {
@@ -72,9 +78,11 @@ export async function startServerProcess(
         const chunk of child.stdout.pipeThrough(new TextDecoderStream())
       ) {
         stdout += chunk;
+        fromStdout.push(chunk);
         const url = /WebSocket: (ws:\/\/\S+)/.exec(stdout)?.[1];
         if (url) listening.resolve(url);
       }
+      fromStdout.end();
       listening.reject(new Error(`the server exited:\n${stdout}${stderr}`));
     })(),
     (async () => {
@@ -82,7 +90,9 @@ export async function startServerProcess(
         const chunk of child.stderr.pipeThrough(new TextDecoderStream())
       ) {
         stderr += chunk;
+        fromStderr.push(chunk);
       }
+      fromStderr.end();
     })(),
   ]);
 
@@ -123,6 +133,7 @@ export async function startServerProcess(
     wsUrl: `ws://127.0.0.1:${port}`,
     httpUrl: `http://127.0.0.1:${port}`,
     logs: () => stderr.split("\n").filter((line) => line !== ""),
+    exited: reading.then(() => child.status).then((status) => status.code),
     stop: () => stop(),
   };
 }
@@ -169,4 +180,26 @@ export async function readMetrics<const N extends string>(
     values[name] = sum;
   }
   return values;
+}
+
+/** Hands on text chunk by chunk as whole lines. */
+class LineSplitter {
+  #onLine: ((line: string) => void) | undefined;
+  #rest = "";
+
+  constructor(onLine: ((line: string) => void) | undefined) {
+    this.#onLine = onLine;
+  }
+
+  push(chunk: string): void {
+    if (!this.#onLine) return;
+    const lines = (this.#rest + chunk).split("\n");
+    this.#rest = lines.pop()!;
+    for (const line of lines) this.#onLine(line);
+  }
+
+  end(): void {
+    if (this.#rest) this.#onLine?.(this.#rest);
+    this.#rest = "";
+  }
 }

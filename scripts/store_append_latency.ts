@@ -22,7 +22,7 @@ import { RedisStore } from "../lib/redis/redis_store.ts";
 import { MemoryStore } from "../lib/store/memory.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 import type { MessageStore } from "../lib/store/store.ts";
-import { startRedisServer } from "../tests/_redis_server.ts";
+import { startRedisServer } from "./_redis_server.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

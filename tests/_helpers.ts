@@ -228,6 +228,20 @@ export async function readReply(response: Response): Promise<JsonReply> {
   };
 }
 
+/** Reads `GET /metrics`: the value of each series, by its name and labels. */
+export async function readMetrics(
+  httpUrl: string,
+): Promise<Map<string, number>> {
+  const response = await fetch(`${httpUrl}/metrics`);
+  const series = new Map<string, number>();
+  for (const line of (await response.text()).split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const space = line.lastIndexOf(" ");
+    series.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return series;
+}
+
 /**
  * The helpers of a server at `wsUrl`, wherever it runs.
  *
@@ -261,16 +275,7 @@ export function testServer(
     async get(path) {
       return readReply(await fetch(httpUrl + path));
     },
-    async metrics() {
-      const response = await fetch(`${httpUrl}/metrics`);
-      const series = new Map<string, number>();
-      for (const line of (await response.text()).split("\n")) {
-        if (line === "" || line.startsWith("#")) continue;
-        const space = line.lastIndexOf(" ");
-        series.set(line.slice(0, space), Number(line.slice(space + 1)));
-      }
-      return series;
-    },
+    metrics: () => readMetrics(httpUrl),
     shutdown: () => stopped ??= shutdown(),
     async [Symbol.asyncDispose]() {
       await Promise.all([...clients].map((client) => client.close()));

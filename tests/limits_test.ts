@@ -3,7 +3,7 @@ import {
   rejects as assertRejects,
 } from "node:assert/strict";
 import { readReply, type TestServer, within } from "./_helpers.ts";
-import { TARGETS } from "./_targets.ts";
+import { REDIS_TARGETS, TARGETS } from "./_targets.ts";
 
 /** Asks for a WebSocket upgrade with fetch, to read a refusal's JSON body. */
 async function upgradeWith(chat: TestServer, headers: HeadersInit = {}) {
@@ -21,7 +21,7 @@ const send = (message: string, room_id = "r") => ({
   message,
 });
 
-for (const target of TARGETS) {
+for (const target of [...TARGETS, ...REDIS_TARGETS]) {
   Deno.test(`rooms per connection are limited (${target.name})`, async () => {
     await using chat = await target.start({ "max-rooms-per-connection": 2 });
     const client = await chat.connect();
