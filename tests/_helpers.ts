@@ -243,6 +243,39 @@ export async function readMetrics(
 }
 
 /**
+ * Waits for `client` to be closed by the server with `code` and `reason`.
+ *
+ * A client that is still sending when the server's close frame comes may
+ * never read it on Deno: Deno ends the TCP connection when a frame arrives
+ * after its close frame, and the reset can discard what the client had not
+ * read yet, which it then sees as an abnormal close (0 or 1006). Then the
+ * server's own count of the code it sent decides.
+ */
+export async function closedBy(
+  server: TestServer,
+  client: TestClient,
+  code: number,
+  reason: string,
+): Promise<void> {
+  const closed = await within(client.closed, `the close with ${code}`);
+  if (closed.code === 0 || closed.code === 1006) {
+    await eventually(
+      async () =>
+        (await server.metrics()).get(
+          `chat_connections_closed_total{code="${code}"}`,
+        ) === 1,
+      `the server to count its close with ${code}`,
+    );
+    return;
+  }
+  if (closed.code !== code || closed.reason !== reason) {
+    throw new Error(
+      `closed with ${closed.code} "${closed.reason}", not ${code} "${reason}"`,
+    );
+  }
+}
+
+/**
  * The helpers of a server at `wsUrl`, wherever it runs.
  *
  * @param shutdown stops the server, once
