@@ -9,6 +9,18 @@ import { within } from "./_timing.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
+/**
+ * The flags that turn every rate limit off, for load that comes far faster
+ * than any person sends.
+ */
+export const NO_RATE_LIMITS: readonly string[] = [
+  "--rate-limit=0",
+  "--ip-rate-limit=0",
+  "--ip-message-rate=0",
+  "--ip-room-rate=0",
+  "--history-rate-limit=0",
+];
+
 /** How long the server may take to start or to stop. */
 const START_STOP_MS = 15_000;
 

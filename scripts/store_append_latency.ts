@@ -22,7 +22,7 @@ import { MemoryStore } from "../lib/store/memory.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 import type { MessageStore } from "../lib/store/store.ts";
 import { startRedisServer } from "./_redis_server.ts";
-import { optionsOrExit, parseFlags, UsageError } from "./_usage_error.ts";
+import { optionsOrExit, parseFlags, wholeNumbers } from "./_usage_error.ts";
 
 const USAGE =
   `Usage: deno task store-latency [--rounds N] [--appends N] [--concurrency N] [--rooms N]
@@ -47,21 +47,7 @@ function parseSettings(args: string[]) {
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return undefined;
-  const whole = (name: "rounds" | "appends" | "concurrency" | "rooms") => {
-    const value = Number(values[name]);
-    if (!/^\d+$/.test(values[name]) || value < 1) {
-      throw new UsageError(
-        `--${name} must be a whole number of at least 1, not "${values[name]}"`,
-      );
-    }
-    return value;
-  };
-  return {
-    rounds: whole("rounds"),
-    appends: whole("appends"),
-    concurrency: whole("concurrency"),
-    rooms: whole("rooms"),
-  };
+  return wholeNumbers(values, ["rounds", "appends", "concurrency", "rooms"]);
 }
 
 const settings = optionsOrExit(parseSettings, USAGE);
