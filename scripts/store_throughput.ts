@@ -205,7 +205,7 @@ try {
   console.log(
     `${settings.rooms} rooms x ${settings.members} members, ` +
       `${settings.messages} messages each, window ${settings.window}, ` +
-      `${settings.rounds} rounds`,
+      `${settings.rounds} ${settings.rounds === 1 ? "round" : "rounds"}`,
   );
   for (let round = 1; round <= settings.rounds; round++) {
     const memory = await measure(":memory:");
