@@ -36,7 +36,9 @@ import {
 } from "./lib/config.ts";
 import { listenErrorMessage } from "./lib/listen_error.ts";
 import { Logger } from "./lib/logger.ts";
+import { ChatMetrics } from "./lib/metrics/chat_metrics.ts";
 import { connectionCap, readOpenFileLimit } from "./lib/open_file_limit.ts";
+import type { RoomBus } from "./lib/room_bus.ts";
 import { serverOptions } from "./lib/server_options.ts";
 import { MemoryStore } from "./lib/store/memory.ts";
 import { SqliteStore } from "./lib/store/sqlite.ts";
@@ -68,7 +70,8 @@ async function startFromCommandLine(): Promise<void> {
     level: config["log-level"],
     format: config["log-format"],
   });
-  const { store, where } = await openStore(config, logger);
+  const metrics = new ChatMetrics();
+  const { store, bus, where } = await openStore(config, logger, metrics);
   const options = serverOptions(config);
   const openFileLimit = readOpenFileLimit();
   const maxOpenConnections = options.maxOpenConnections ??
@@ -77,6 +80,8 @@ async function startFromCommandLine(): Promise<void> {
     ...options,
     maxOpenConnections,
     store,
+    bus,
+    metrics,
     logger,
     onListen({ hostname, port }) {
       // Every address (IPv4's or IPv6's) is reached as localhost here; an
@@ -142,23 +147,26 @@ function serveOrExit(options: ServeChatOptions): ChatServer {
 }
 
 /**
- * Opens the store `--redis` or `--db` names; a Redis that cannot be reached,
- * or a file that cannot be used, ends the process with a message that names
- * it.
+ * Opens the store `--redis` or `--db` names (with Redis, also the bus that
+ * shares the rooms with the other instances); a Redis that cannot be
+ * reached, or a file that cannot be used, ends the process with a message
+ * that names it.
  */
 async function openStore(
   config: Config,
   logger: Logger,
-): Promise<{ store: MessageStore; where: string }> {
+  metrics: ChatMetrics,
+): Promise<{ store: MessageStore; bus?: RoomBus; where: string }> {
   if (config.redis !== null) {
     // Loaded only when asked for: without --redis, the Redis client is
     // neither loaded nor started.
-    const { openRedisStore } = await import("./lib/redis/open_redis_store.ts");
+    const { openRedis } = await import("./lib/redis/open_redis.ts");
     try {
-      return await openRedisStore({
+      return await openRedis({
         url: config.redis,
         maxPerRoom: serverOptions(config).retention?.maxPerRoom ?? Infinity,
         logger,
+        metrics,
       });
     } catch (error) {
       if (!(error instanceof RedisUnreachableError)) throw error;

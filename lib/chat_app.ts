@@ -9,6 +9,7 @@ import { opsRoutes } from "./http/ops_routes.ts";
 import { createRestHandler } from "./http/rest_handler.ts";
 import { refuseHandshake } from "./http/websocket_handshake.ts";
 import { Logger } from "./logger.ts";
+import type { ChatMetrics } from "./metrics/chat_metrics.ts";
 import { connectionCap, readOpenFileLimit } from "./open_file_limit.ts";
 import { StoreHealth } from "./store_health.ts";
 import { StoreUnavailableError } from "./store/store_unavailable_error.ts";
@@ -40,6 +41,11 @@ export interface ChatAppOptions extends AdmissionOptions {
    * @default {SEND_TO_EACH: one send per member}
    */
   fanout?: RoomFanout | undefined;
+  /**
+   * Where the server counts what it does, for `GET /metrics`.
+   * @default {new ChatMetrics()}
+   */
+  metrics?: ChatMetrics | undefined;
   /**
    * How many recent messages a joiner receives.
    * @default {50}
@@ -251,6 +257,7 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     store: options.store ?? new MemoryStore(),
     bus: options.bus,
     fanout: options.fanout,
+    metrics: options.metrics,
     joinHistory: options.joinHistory,
     pageMax: options.pageMax,
     pageMaxBytes: options.pageMaxBytes,

@@ -27,6 +27,8 @@ const scope = self as unknown as {
 
 let socket: WebSocket | undefined;
 let timer: ReturnType<typeof setInterval> | undefined;
+let ping = () => {};
+let interval = 1000;
 const sentAt = new Map<string, number>();
 let trips: number[] = [];
 let count = 0;
@@ -38,16 +40,28 @@ scope.onmessage = async ({ data }) => {
     sentAt.clear();
     scope.postMessage({ ok: true });
   } else if ("report" in data) {
-    const now = performance.now();
-    const lost = [...sentAt.values()]
-      .filter((at) => now - at > data.report.lostMs).length;
-    scope.postMessage({ trips, lost });
+    scope.postMessage(await report(data.report.lostMs));
   } else {
     clearInterval(timer);
     socket?.close();
     scope.postMessage({ ok: true });
   }
 };
+
+/**
+ * The round trips so far, once every message sent has come back or is
+ * lost (older than `lostMs`): a phase ends with no trip left in flight.
+ */
+async function report(lostMs: number): Promise<VictimAnswer> {
+  clearInterval(timer);
+  const isLost = (at: number) => performance.now() - at > lostMs;
+  while ([...sentAt.values()].some((at) => !isLost(at))) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const lost = sentAt.size;
+  timer = setInterval(ping, interval);
+  return { trips, lost };
+}
 
 async function start(
   { url, room, everyMs }: { url: string; room: string; everyMs: number },
@@ -76,7 +90,7 @@ async function start(
     sentAt.delete(frame.message);
     trips.push(performance.now() - at);
   });
-  timer = setInterval(() => {
+  ping = () => {
     if (ws.readyState !== WebSocket.OPEN) return;
     const message = `ping ${++count}`;
     sentAt.set(message, performance.now());
@@ -86,6 +100,8 @@ async function start(
       from: "Victim",
       message,
     }));
-  }, everyMs);
+  };
+  interval = everyMs;
+  timer = setInterval(ping, everyMs);
   return await joined.promise;
 }

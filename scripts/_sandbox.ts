@@ -60,9 +60,11 @@ const TOOLS = [
   "find",
   "xargs",
   "setsid",
-  // What the README asks to install for its Redis commands.
+  // What the README asks to install for its Redis commands, and the
+  // balancer of `deno task cluster`.
   "redis-server",
   "redis-cli",
+  "nginx",
 ];
 
 /** Variables a reader's machine has set, which the commands keep. */

@@ -9,6 +9,18 @@ import { within } from "./_timing.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
+/**
+ * The flags that turn every rate limit off, for load that comes far faster
+ * than any person sends.
+ */
+export const NO_RATE_LIMITS: readonly string[] = [
+  "--rate-limit=0",
+  "--ip-rate-limit=0",
+  "--ip-message-rate=0",
+  "--ip-room-rate=0",
+  "--history-rate-limit=0",
+];
+
 /** How long the server may take to start or to stop. */
 const START_STOP_MS = 15_000;
 
@@ -21,6 +33,8 @@ export interface ServerProcess {
   readonly wsUrl: string;
   /** Lines the server logged on stderr (warnings and errors). */
   readonly logs: () => string[];
+  /** Resolves with the exit code when the process has exited. */
+  readonly exited: Promise<number>;
   /** Sends SIGTERM and waits, bounded, for the exit code. */
   stop(): Promise<number>;
 }
@@ -33,6 +47,8 @@ export interface ServerProcessOptions {
    * @default {"127.0.0.1"}
    */
   host?: "127.0.0.1" | "::";
+  /** Called with each line the server prints, on stdout or stderr. */
+  onLine?: ((line: string) => void) | undefined;
 }
 
 /**
@@ -65,6 +81,8 @@ export async function startServerProcess(
 
   let stdout = "";
   let stderr = "";
+  const fromStdout = new LineSplitter(options.onLine);
+  const fromStderr = new LineSplitter(options.onLine);
   const listening = Promise.withResolvers<string>();
   const reading = Promise.all([
     (async () => {
@@ -72,9 +90,11 @@ export async function startServerProcess(
         const chunk of child.stdout.pipeThrough(new TextDecoderStream())
       ) {
         stdout += chunk;
+        fromStdout.push(chunk);
         const url = /WebSocket: (ws:\/\/\S+)/.exec(stdout)?.[1];
         if (url) listening.resolve(url);
       }
+      fromStdout.end();
       listening.reject(new Error(`the server exited:\n${stdout}${stderr}`));
     })(),
     (async () => {
@@ -82,7 +102,9 @@ export async function startServerProcess(
         const chunk of child.stderr.pipeThrough(new TextDecoderStream())
       ) {
         stderr += chunk;
+        fromStderr.push(chunk);
       }
+      fromStderr.end();
     })(),
   ]);
 
@@ -123,6 +145,7 @@ export async function startServerProcess(
     wsUrl: `ws://127.0.0.1:${port}`,
     httpUrl: `http://127.0.0.1:${port}`,
     logs: () => stderr.split("\n").filter((line) => line !== ""),
+    exited: reading.then(() => child.status).then((status) => status.code),
     stop: () => stop(),
   };
 }
@@ -169,4 +192,26 @@ export async function readMetrics<const N extends string>(
     values[name] = sum;
   }
   return values;
+}
+
+/** Hands on text chunk by chunk as whole lines. */
+class LineSplitter {
+  #onLine: ((line: string) => void) | undefined;
+  #rest = "";
+
+  constructor(onLine: ((line: string) => void) | undefined) {
+    this.#onLine = onLine;
+  }
+
+  push(chunk: string): void {
+    if (!this.#onLine) return;
+    const lines = (this.#rest + chunk).split("\n");
+    this.#rest = lines.pop()!;
+    for (const line of lines) this.#onLine(line);
+  }
+
+  end(): void {
+    if (this.#rest) this.#onLine?.(this.#rest);
+    this.#rest = "";
+  }
 }

@@ -55,3 +55,25 @@ export function optionsOrExit<T>(
   }
   return options;
 }
+
+/**
+ * The values of `names` in `values`, each a whole number of at least 1.
+ *
+ * @throws {UsageError} for a value that is not
+ */
+export function wholeNumbers<const N extends string>(
+  values: Record<string, unknown>,
+  names: readonly N[],
+): Record<N, number> {
+  const numbers = {} as Record<N, number>;
+  for (const name of names) {
+    const text = String(values[name]);
+    if (!/^\d+$/.test(text) || Number(text) < 1) {
+      throw new UsageError(
+        `--${name} must be a whole number of at least 1, not "${text}"`,
+      );
+    }
+    numbers[name] = Number(text);
+  }
+  return numbers;
+}

@@ -48,7 +48,7 @@ export function findBun(): Promise<string> {
 
 /**
  * Bundles `main.ts` and its dependencies for Bun: `outFile`, and beside it
- * the chunks that only some runs load (`open_redis_store-*.js`, with the
+ * the chunks that only some runs load (`open_redis-*.js`, with the
  * Redis client, is loaded only with `--redis`, so that a server without it
  * does not pay for parsing it).
  */

@@ -24,17 +24,14 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { redisTestsEnabled, startRedisServer } from "../tests/_redis_server.ts";
+import { redisTestsEnabled } from "../tests/_redis_server.ts";
+import { freePort } from "./_free_port.ts";
+import { findNginx } from "./_nginx.ts";
+import { startRedisServer } from "./_redis_server.ts";
 import { Command, Sandbox } from "./_sandbox.ts";
 import { DENO_EXECUTABLE } from "./deno_compile.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
-
-/** A port nothing listens on now. */
-function freePort(): number {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  return listener.addr.port;
-}
 
 /** Waits for a server's address, then for `GET /healthz` to answer 200. */
 async function serving(server: Command, port: number): Promise<void> {
@@ -196,6 +193,65 @@ function bench(readme: string): Check {
       // Ctrl-C: the bench stops its servers, then exits.
       run.signal("SIGINT", true);
       await run.exited(30_000);
+      await run.noneLeft();
+    },
+  };
+}
+
+/**
+ * A command with the README's example Redis address, where no Redis
+ * answers: the server says so in one line that names the address (`shown`,
+ * without the password), and exits with code 1.
+ */
+function unreachableRedis(readme: string, shown: string): Check {
+  return {
+    readme,
+    async run(sandbox) {
+      const { code, output } = await sandbox.run(readme);
+      // (deno task itself echoes the command first, password included.)
+      const server = output.trim().split("\n").filter((line) =>
+        !line.startsWith("Task ")
+      );
+      expect(
+        code === 1 && server.length === 1 &&
+          server[0]!.startsWith(`error: Cannot reach Redis at ${shown}`) &&
+          !server[0]!.includes("secret"),
+        `exit code ${code}:\n${output}`,
+      );
+    },
+  };
+}
+
+/**
+ * `deno task cluster`: Redis (its own, or one started here in place of
+ * 6379), instances and nginx on a free port (in place of 8080, or through
+ * `PORT`); the page must load through nginx, and Ctrl-C must stop it all.
+ */
+function cluster(readme: string): Check {
+  return {
+    readme,
+    async run(sandbox) {
+      needRedis();
+      if (!findNginx()) throw new Skipped("no nginx installed");
+      await using redis = readme.includes("6379")
+        ? await startRedisServer()
+        : undefined;
+      const port = String(freePort());
+      const command = readme.replace("8080", port)
+        .replace("6379", String(redis?.port));
+      await using run = sandbox.spawn(
+        command,
+        command.includes(port) ? {} : { PORT: port },
+      );
+      await run.line(/^Chat cluster ready: http:\/\/localhost:\d+ /);
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect(
+        page.status === 200 && (await page.text()).includes("<html"),
+        `GET / through nginx answered ${page.status}`,
+      );
+      run.signal("SIGINT", true);
+      const code = await run.exited(20_000);
+      expect(code === 0, `exit code ${code}, not 0:\n${run.output}`);
       await run.noneLeft();
     },
   };
@@ -465,25 +521,10 @@ export const CHECKS: Check[] = [
       );
     },
   },
-  {
-    readme: "deno task start --redis rediss://chat:secret@redis.example:6380/2",
-    async run(sandbox) {
-      // An example address: no Redis answers there, which the server says
-      // in one line, without the password.
-      const { code, output } = await sandbox.run(this.readme);
-      // (deno task itself echoes the command first, password included.)
-      const server = output.trim().split("\n").filter((line) =>
-        !line.startsWith("Task ")
-      );
-      expect(
-        code === 1 && server.length === 1 &&
-          server[0]!.startsWith(
-            "error: Cannot reach Redis at rediss://chat:***@redis.example:6380/2",
-          ) && !server[0]!.includes("secret"),
-        `exit code ${code}:\n${output}`,
-      );
-    },
-  },
+  unreachableRedis(
+    "deno task start --redis rediss://chat:secret@redis.example:6380/2",
+    "rediss://chat:***@redis.example:6380/2",
+  ),
   {
     readme: "deno task store-latency",
     async run(sandbox) {
@@ -495,6 +536,15 @@ export const CHECKS: Check[] = [
       );
     },
   },
+  cluster("deno task cluster"),
+  cluster(
+    "deno task cluster --instances 2 --port 8080 --redis redis://127.0.0.1:6379",
+  ),
+  cluster("deno task cluster -- --history-max 500"),
+  unreachableRedis(
+    "deno task start --redis redis://redis.internal:6379 --trust-proxy 10.0.0.5",
+    "redis://redis.internal:6379",
+  ),
   {
     readme: "deno task bench --help",
     async run(sandbox) {
@@ -507,6 +557,7 @@ export const CHECKS: Check[] = [
   bench('deno task bench --server-args="--db bench-results/bench.db"'),
   bench("deno task bench room16 --profile"),
   bench("deno task bench --runtime all"),
+  bench("deno task bench rooms --setups memory,sqlite,redis,redis-x2"),
   {
     readme: "npm install -g bun@1.4.5",
     async run(sandbox) {

@@ -27,6 +27,7 @@ import {
   runAbuse,
 } from "./abuse.ts";
 import {
+  NO_RATE_LIMITS,
   readMetrics,
   residentKiB,
   startServerProcess,
@@ -102,14 +103,7 @@ export async function runSoak(options: SoakOptions = {}): Promise<SoakReport> {
   const server = await startServerProcess([
     "--db",
     dir ? `${dir}/chat.db` : ":memory:",
-    "--rate-limit",
-    "0",
-    "--ip-rate-limit",
-    "0",
-    "--ip-message-rate",
-    "0",
-    "--ip-room-rate",
-    "0",
+    ...NO_RATE_LIMITS,
     // Every client comes from this machine's address, one after another.
     "--max-connections-per-ip",
     "0",

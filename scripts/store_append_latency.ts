@@ -16,35 +16,41 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { RedisConnection } from "../lib/redis/redis_connection.ts";
 import { RedisStore } from "../lib/redis/redis_store.ts";
 import { MemoryStore } from "../lib/store/memory.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
 import type { MessageStore } from "../lib/store/store.ts";
-import { startRedisServer } from "../tests/_redis_server.ts";
+import { startRedisServer } from "./_redis_server.ts";
+import { optionsOrExit, parseFlags, wholeNumbers } from "./_usage_error.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
+const USAGE =
+  `Usage: deno task store-latency [--rounds N] [--appends N] [--concurrency N] [--rooms N]
+
+Appends to each store (memory, SQLite, Redis, Redis with appendfsync
+always) in turns: one after another for the latency, N in flight for the
+throughput.
+
+  --rounds N       rounds of every store (default 3)
+  --appends N      appends per store and round (default 2000)
+  --concurrency N  appends in flight for the throughput (default 32)
+  --rooms N        rooms the appends go to (default 8)
+  -h, --help       show this help`;
+
+/** The settings of the command line, or `undefined` for `--help`. */
+function parseSettings(args: string[]) {
+  const values = parseFlags(args, {
     rounds: { type: "string", default: "3" },
     appends: { type: "string", default: "2000" },
     concurrency: { type: "string", default: "32" },
     rooms: { type: "string", default: "8" },
-  },
-});
-const settings = {
-  rounds: Number(values.rounds),
-  appends: Number(values.appends),
-  concurrency: Number(values.concurrency),
-  rooms: Number(values.rooms),
-};
-for (const [name, value] of Object.entries(settings)) {
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`error: --${name} must be a whole number of at least 1`);
-    Deno.exit(2);
-  }
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) return undefined;
+  return wholeNumbers(values, ["rounds", "appends", "concurrency", "rooms"]);
 }
+
+const settings = optionsOrExit(parseSettings, USAGE);
 
 /** A store to measure, opened fresh for each round. */
 interface Subject {

@@ -24,31 +24,43 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
+import { NO_RATE_LIMITS } from "./_server_process.ts";
+import { optionsOrExit, parseFlags, wholeNumbers } from "./_usage_error.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
+const USAGE =
+  `Usage: deno task store-throughput [--rounds N] [--rooms N] [--members N] [--messages N] [--window N]
+
+Delivered messages per second with the server's history in memory and in an
+SQLite file, the same WebSocket load on each, in turns.
+
+  --rounds N    rounds of each store (default 5)
+  --rooms N     rooms (default 4)
+  --members N   members per room, each a sender (default 5)
+  --messages N  messages each member sends (default 1000)
+  --window N    messages a member may have in flight (default 8)
+  -h, --help    show this help`;
+
+/** The settings of the command line, or `undefined` for `--help`. */
+function parseSettings(args: string[]) {
+  const values = parseFlags(args, {
     rounds: { type: "string", default: "5" },
     rooms: { type: "string", default: "4" },
     members: { type: "string", default: "5" },
     messages: { type: "string", default: "1000" },
     window: { type: "string", default: "8" },
-  },
-});
-const settings = {
-  rounds: Number(values.rounds),
-  rooms: Number(values.rooms),
-  members: Number(values.members),
-  messages: Number(values.messages),
-  window: Number(values.window),
-};
-for (const [name, value] of Object.entries(settings)) {
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`error: --${name} must be a whole number of at least 1`);
-    Deno.exit(2);
-  }
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) return undefined;
+  return wholeNumbers(values, [
+    "rounds",
+    "rooms",
+    "members",
+    "messages",
+    "window",
+  ]);
 }
+
+const settings = optionsOrExit(parseSettings, USAGE);
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -70,14 +82,7 @@ async function startServer(db: string) {
       "--db",
       db,
       // A benchmark measures the server, not the limits that protect it.
-      "--rate-limit",
-      "0",
-      "--ip-rate-limit",
-      "0",
-      "--ip-message-rate",
-      "0",
-      "--ip-room-rate",
-      "0",
+      ...NO_RATE_LIMITS,
       "--log-level",
       "warn",
     ],
@@ -200,7 +205,7 @@ try {
   console.log(
     `${settings.rooms} rooms x ${settings.members} members, ` +
       `${settings.messages} messages each, window ${settings.window}, ` +
-      `${settings.rounds} rounds`,
+      `${settings.rounds} ${settings.rounds === 1 ? "round" : "rounds"}`,
   );
   for (let round = 1; round <= settings.rounds; round++) {
     const memory = await measure(":memory:");

@@ -138,6 +138,8 @@ export interface ChildServer extends AsyncDisposable {
   readonly wsUrl: string;
   /** Everything printed to stdout so far. */
   readonly output: () => string;
+  /** Everything printed to stderr so far (it is shown as well). */
+  readonly errors: () => string;
   /** Sends a signal (SIGKILL to crash it) and waits for the exit status. */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
@@ -196,9 +198,17 @@ export async function startChildServer(
     env,
     stdin: "null",
     stdout: "piped",
-    stderr: "inherit",
+    stderr: "piped",
   }).spawn();
 
+  let errors = "";
+  const readingErrors = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) {
+      errors += decoder.decode(chunk, { stream: true });
+      await Deno.stderr.write(chunk);
+    }
+  })();
   let output = "";
   const listening = Promise.withResolvers<string>();
   const reading = (async () => {
@@ -220,7 +230,11 @@ export async function startChildServer(
       } catch {
         // It has already exited.
       }
-      const [status] = await Promise.all([child.status, reading]);
+      const [status] = await Promise.all([
+        child.status,
+        reading,
+        readingErrors,
+      ]);
       await Deno.remove(dir, { recursive: true });
       return status;
     })();
@@ -243,6 +257,7 @@ export async function startChildServer(
     wsUrl,
     httpUrl: wsUrl.replace("ws://", "http://"),
     output: () => output,
+    errors: () => errors,
     stop,
     [Symbol.asyncDispose]: async () => void await stop("SIGTERM"),
   };

@@ -228,6 +228,53 @@ export async function readReply(response: Response): Promise<JsonReply> {
   };
 }
 
+/** Reads `GET /metrics`: the value of each series, by its name and labels. */
+export async function readMetrics(
+  httpUrl: string,
+): Promise<Map<string, number>> {
+  const response = await fetch(`${httpUrl}/metrics`);
+  const series = new Map<string, number>();
+  for (const line of (await response.text()).split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const space = line.lastIndexOf(" ");
+    series.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return series;
+}
+
+/**
+ * Waits for `client` to be closed by the server with `code` and `reason`.
+ *
+ * A client that is still sending when the server's close frame comes may
+ * never read it on Deno: Deno ends the TCP connection when a frame arrives
+ * after its close frame, and the reset can discard what the client had not
+ * read yet, which it then sees as an abnormal close (0 or 1006). Then the
+ * server's own count of the code it sent decides.
+ */
+export async function closedBy(
+  server: TestServer,
+  client: TestClient,
+  code: number,
+  reason: string,
+): Promise<void> {
+  const closed = await within(client.closed, `the close with ${code}`);
+  if (closed.code === 0 || closed.code === 1006) {
+    await eventually(
+      async () =>
+        (await server.metrics()).get(
+          `chat_connections_closed_total{code="${code}"}`,
+        ) === 1,
+      `the server to count its close with ${code}`,
+    );
+    return;
+  }
+  if (closed.code !== code || closed.reason !== reason) {
+    throw new Error(
+      `closed with ${closed.code} "${closed.reason}", not ${code} "${reason}"`,
+    );
+  }
+}
+
 /**
  * The helpers of a server at `wsUrl`, wherever it runs.
  *
@@ -261,16 +308,7 @@ export function testServer(
     async get(path) {
       return readReply(await fetch(httpUrl + path));
     },
-    async metrics() {
-      const response = await fetch(`${httpUrl}/metrics`);
-      const series = new Map<string, number>();
-      for (const line of (await response.text()).split("\n")) {
-        if (line === "" || line.startsWith("#")) continue;
-        const space = line.lastIndexOf(" ");
-        series.set(line.slice(0, space), Number(line.slice(space + 1)));
-      }
-      return series;
-    },
+    metrics: () => readMetrics(httpUrl),
     shutdown: () => stopped ??= shutdown(),
     async [Symbol.asyncDispose]() {
       await Promise.all([...clients].map((client) => client.close()));

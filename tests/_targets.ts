@@ -12,12 +12,16 @@ import { parseConfig } from "../lib/config.ts";
 import { serverOptions } from "../lib/server_options.ts";
 import { MemoryStore } from "../lib/store/memory.ts";
 import { SqliteStore } from "../lib/store/sqlite.ts";
+import { startRedisServer } from "../scripts/_redis_server.ts";
 import {
+  BUN_EXECUTABLE_COMMAND,
+  DENO_SOURCE,
   SERVER_COMMANDS,
   type ServerCommand,
   startChildServer,
 } from "./_child_server.ts";
 import { startServer, type TestServer, testServer } from "./_helpers.ts";
+import { redisTestsEnabled } from "./_redis_server.ts";
 
 /** Flags of `deno task start`, by name: `{ "rate-limit": 0 }`. */
 export type ServerFlags = {
@@ -96,6 +100,47 @@ export function processTarget(server: ServerCommand): Target {
     },
   };
 }
+
+/**
+ * A target that starts the server as a process on a Redis of its own
+ * (`--redis`), which stops with it.
+ */
+export function redisTarget(server: ServerCommand): Target {
+  return {
+    name: `${server.name}, Redis`,
+    runtime: server.runtime,
+    async start(flags = {}) {
+      const redis = await startRedisServer();
+      let child;
+      try {
+        child = await startChildServer(server, [
+          "--redis",
+          redis.url,
+          "--log-level=warn",
+          ...flagArgs(flags),
+        ]);
+      } catch (error) {
+        await redis.stop();
+        throw error;
+      }
+      return testServer(child.wsUrl, async () => {
+        const { code } = await child.stop("SIGTERM");
+        if (code !== 0) {
+          throw new Error(`${server.name} exited with code ${code}`);
+        }
+      }, () => redis.stop());
+    },
+  };
+}
+
+/**
+ * The server on Redis, on Deno and on Bun, for the suites that must hold
+ * whatever keeps the history (protocol, errors, history, limits); none
+ * when `redis-server` is missing outside CI, which is said loudly.
+ */
+export const REDIS_TARGETS: Target[] = redisTestsEnabled()
+  ? [DENO_SOURCE, BUN_EXECUTABLE_COMMAND].map(redisTarget)
+  : [];
 
 /** The server as a process, each way a user starts it. */
 export const PROCESS_TARGETS: Target[] = SERVER_COMMANDS.map(processTarget);

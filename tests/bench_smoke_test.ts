@@ -1,8 +1,12 @@
-import { ok as assert } from "node:assert/strict";
+import {
+  deepStrictEqual as assertEquals,
+  ok as assert,
+} from "node:assert/strict";
 import type { BenchReport } from "../scripts/bench/bench.ts";
 import { renderTable } from "../scripts/bench/report_table.ts";
 import { SCENARIOS } from "../scripts/bench/scenarios.ts";
 import { RUNTIMES } from "../scripts/bench/servers.ts";
+import { redisTestsEnabled } from "./_redis_server.ts";
 
 /**
  * The bench's own command line, shrunk to a fraction of a second a run, on
@@ -83,4 +87,40 @@ Deno.test("deno task bench --runtime all produces every figure", async (t) => {
       },
     );
   }
+});
+
+Deno.test({
+  name:
+    "deno task bench --setups measures our server on SQLite, on Redis and as two instances on Redis",
+  ignore: !redisTestsEnabled(),
+  async fn() {
+    const report = await runBenchCommand([
+      ...SMOKE_ARGS.filter((arg) => !arg.startsWith("--runtime")),
+      "--setups=memory,sqlite,redis,redis-x2",
+      "rooms",
+    ]);
+    const [scenario] = report.scenarios;
+    assert(scenario && scenario.error === undefined, scenario?.error);
+    const rates = scenario.metrics.filter((m) =>
+      m.name === "delivered frames/s"
+    );
+    assertEquals(rates.map((m) => m.server), [
+      "ours",
+      "ours (sqlite)",
+      "ours (redis)",
+      "ours (redis-x2)",
+    ]);
+    for (const metric of rates) {
+      assert(metric.ours > 0 && metric.baseline > 0, JSON.stringify(metric));
+      if (metric.server !== "ours") assert(metric.versusMemory! > 0);
+    }
+    const redisCpu = scenario.metrics.filter((m) =>
+      m.name === "Redis CPU per frame (µs)"
+    );
+    assertEquals(redisCpu.map((m) => m.server), [
+      "ours (redis)",
+      "ours (redis-x2)",
+    ]);
+    for (const metric of redisCpu) assert(metric.ours >= 0);
+  },
 });

@@ -2,7 +2,8 @@
  * The chat page in a real browser (Chromium) against a real server: two
  * pages chatting, history, members, several rooms, text that looks like
  * HTML, error frames, reconnecting after the server restarts, the layout,
- * and how little the page asks the REST API.
+ * and how little the page asks the REST API; and two pages on two instances
+ * behind nginx.
  *
  * @module
  */
@@ -20,6 +21,11 @@ import {
   launchChromium,
   SCREENSHOT_DIR,
 } from "./_chromium.ts";
+import {
+  assertOneConnectionEach,
+  clusterTestsEnabled,
+  startClusterScript,
+} from "./_cluster.ts";
 import { openClient, within } from "./_helpers.ts";
 
 /** Whether Chromium is there (asked once: it warns loudly when it is not). */
@@ -500,4 +506,33 @@ Deno.test({
         },
       );
     }),
+});
+
+Deno.test({
+  name:
+    "the chat page through nginx in front of two instances on Redis (deno task cluster)",
+  ignore: !ENABLED || !clusterTestsEnabled(),
+  async fn() {
+    await using cluster = await startClusterScript(2);
+    const url = `${cluster.url}/`;
+    const browser = await launchChromium();
+    try {
+      const ann = await openChat(browser, url, "Ann", "general");
+      const bob = await openChat(browser, url, "Bob", "general");
+      // nginx gave each page's WebSocket to another instance.
+      await assertOneConnectionEach(cluster.instances);
+      await until(() => members(ann), ["Ann", "Bob"]);
+      await until(() => members(bob), ["Ann", "Bob"]);
+      await say(ann, "Hi Bob, from the first instance");
+      await say(bob, "Hello Ann, from the second");
+      for (const page of [ann, bob]) {
+        await until(() => messageTexts(page), [
+          "Hi Bob, from the first instance",
+          "Hello Ann, from the second",
+        ]);
+      }
+    } finally {
+      await browser.close();
+    }
+  },
 });

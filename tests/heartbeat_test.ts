@@ -7,9 +7,9 @@ import { RedisConnection } from "../lib/redis/redis_connection.ts";
 import { delay } from "../scripts/_timing.ts";
 import {
   type RedisServer,
-  redisTestsEnabled,
   startRedisServer,
-} from "./_redis_server.ts";
+} from "../scripts/_redis_server.ts";
+import { redisTestsEnabled } from "./_redis_server.ts";
 
 const ignore = !redisTestsEnabled();
 

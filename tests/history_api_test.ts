@@ -6,7 +6,7 @@ import {
   startSqliteServer,
   type TestServer,
 } from "./_helpers.ts";
-import { NO_RATE_LIMITS, TARGETS } from "./_targets.ts";
+import { NO_RATE_LIMITS, REDIS_TARGETS, TARGETS } from "./_targets.ts";
 
 /** Sends messages over REST, one after another; returns their ids. */
 async function send(chat: TestServer, roomId: string, texts: string[]) {
@@ -29,7 +29,7 @@ const messagesOf = (frames: Frame[]) =>
   frames.filter((frame) => frame.type === "receive-message")
     .map((frame) => frame.message);
 
-for (const target of TARGETS) {
+for (const target of [...TARGETS, ...REDIS_TARGETS]) {
   Deno.test(`POST /receive pages (${target.name})`, async (t) => {
     await using chat = await target.start({ "page-max": 4 });
     const ids = await send(chat, "r", texts(7));

@@ -2,8 +2,8 @@ import {
   deepStrictEqual as assertEquals,
   rejects as assertRejects,
 } from "node:assert/strict";
-import { readReply, type TestServer, within } from "./_helpers.ts";
-import { TARGETS } from "./_targets.ts";
+import { closedBy, readReply, type TestServer, within } from "./_helpers.ts";
+import { REDIS_TARGETS, TARGETS } from "./_targets.ts";
 
 /** Asks for a WebSocket upgrade with fetch, to read a refusal's JSON body. */
 async function upgradeWith(chat: TestServer, headers: HeadersInit = {}) {
@@ -21,7 +21,7 @@ const send = (message: string, room_id = "r") => ({
   message,
 });
 
-for (const target of TARGETS) {
+for (const target of [...TARGETS, ...REDIS_TARGETS]) {
   Deno.test(`rooms per connection are limited (${target.name})`, async () => {
     await using chat = await target.start({ "max-rooms-per-connection": 2 });
     const client = await chat.connect();
@@ -130,11 +130,7 @@ for (const target of TARGETS) {
         client.send(send("flood"));
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      const closed = await within(client.closed, "the flood to be closed");
-      assertEquals([closed.code, closed.reason], [
-        1008,
-        "rate limit exceeded for too long",
-      ]);
+      await closedBy(chat, client, 1008, "rate limit exceeded for too long");
     });
   });
 

@@ -14,7 +14,8 @@ import type {
   ReadOptions,
 } from "../lib/store/store.ts";
 import { within } from "./_helpers.ts";
-import { redisTestsEnabled, startRedisServer } from "./_redis_server.ts";
+import { startRedisServer } from "../scripts/_redis_server.ts";
+import { redisTestsEnabled } from "./_redis_server.ts";
 
 /** A clock that tests set by hand. */
 class FakeClock {

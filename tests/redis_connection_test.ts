@@ -11,7 +11,8 @@ import { RedisUnreachableError } from "../lib/redis/redis_unreachable_error.ts";
 import { StoreUnavailableError } from "../lib/store/store_unavailable_error.ts";
 import { delay } from "../scripts/_timing.ts";
 import { eventually } from "./_helpers.ts";
-import { redisTestsEnabled, startRedisServer } from "./_redis_server.ts";
+import { startRedisServer } from "../scripts/_redis_server.ts";
+import { redisTestsEnabled } from "./_redis_server.ts";
 
 const ignore = !redisTestsEnabled();
 

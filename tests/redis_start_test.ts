@@ -13,8 +13,9 @@ import {
   SERVER_COMMANDS,
   startChildServer,
 } from "./_child_server.ts";
-import { eventually, readReply } from "./_helpers.ts";
-import { redisTestsEnabled, startRedisServer } from "./_redis_server.ts";
+import { eventually, readMetrics, readReply } from "./_helpers.ts";
+import { startRedisServer } from "../scripts/_redis_server.ts";
+import { redisTestsEnabled } from "./_redis_server.ts";
 
 const ignore = !redisTestsEnabled();
 
@@ -62,6 +63,42 @@ for (const command of SERVER_COMMANDS) {
       assertEquals(received.body.messages, [sent.body]);
       const rooms = await fetch(`${second.httpUrl}/rooms`).then(readReply);
       assertEquals(rooms.body, { rooms: ["general"], has_more: false });
+    },
+  });
+
+  Deno.test({
+    name:
+      `main.ts --redis keeps each room to --history-max messages (${command.name})`,
+    ignore,
+    async fn() {
+      await using redis = await startRedisServer();
+      await using server = await startChildServer(command, [
+        "--redis",
+        redis.url,
+        "--history-max",
+        "3",
+      ]);
+      for (const message of ["one", "two", "three", "four", "five"]) {
+        assertEquals((await send(server.httpUrl, message)).status, 200);
+      }
+      const received = await fetch(`${server.httpUrl}/receive`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ room_id: "general" }),
+      }).then(readReply);
+      assertEquals(
+        received.body.messages.map((message: { id: number }) => message.id),
+        [3, 4, 5],
+      );
+      const metrics = await readMetrics(server.httpUrl);
+      assertEquals(metrics.get("chat_redis_up"), 1);
+      assertEquals(metrics.get("chat_redis_subscriber_up"), 1);
+      assertEquals(
+        metrics.get('chat_redis_published_total{kind="message"}'),
+        5,
+      );
+      assert(metrics.get("chat_redis_command_seconds_count")! >= 5);
+      assertEquals(metrics.get("chat_redis_gap_repairs_total"), 0);
     },
   });
 
@@ -131,6 +168,7 @@ for (const command of SERVER_COMMANDS) {
         "/readyz to answer 503",
         8000,
       );
+      assertEquals((await readMetrics(server.httpUrl)).get("chat_redis_up"), 0);
       const failed = await send(server.httpUrl, "while down");
       assert(failed.status >= 500, JSON.stringify(failed));
       await redis.restart();

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { setImmediate } from "node:timers";
 import {
   deepStrictEqual as assertEquals,
   ok as assert,
@@ -30,9 +31,9 @@ import { delay } from "../scripts/_timing.ts";
 import { eventually } from "./_helpers.ts";
 import {
   type RedisServer,
-  redisTestsEnabled,
   startRedisServer,
-} from "./_redis_server.ts";
+} from "../scripts/_redis_server.ts";
+import { redisTestsEnabled } from "./_redis_server.ts";
 
 const ignore = !redisTestsEnabled();
 
@@ -84,7 +85,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "RedisStore.append() publishes the stored message on its room's sharded channel",
+    "RedisStore.append() publishes the stored messages on their room's sharded channel",
   ignore,
   async fn() {
     await using redis = await startRedisServer();
@@ -113,10 +114,53 @@ Deno.test({
     });
     await eventually(() => published.length > 0, "the message to be published");
     assertEquals(published.length, 1);
-    const message: StoredMessage = JSON.parse(published[0]!);
+    const [message]: StoredMessage[] = JSON.parse(published[0]!);
     assertEquals(message, stored);
-    assertEquals(Object.keys(message), Object.keys(stored));
+    assertEquals(Object.keys(message!), Object.keys(stored));
     assertEquals((await store.read(room)).messages, [stored]);
+  },
+});
+
+Deno.test({
+  name:
+    "RedisStore.append() stores a room's messages of one turn with one script call, resolved in id order",
+  ignore,
+  async fn() {
+    await using redis = await startRedisServer();
+    await using store = await openStore(redis);
+    await using subscriber = await inspect(redis);
+    const published: number[][] = [];
+    await subscriber.sSubscribe(
+      roomKeys("a").channel,
+      (payload) =>
+        published.push(
+          JSON.parse(payload).map((message: StoredMessage) => message.id),
+        ),
+    );
+    const resolved: string[] = [];
+    const appends = ["a", "b", "a", "a", "b"].map((room_id, i) =>
+      store.append({ room_id, from: "A", message: `${i}` }).then((stored) => {
+        resolved.push(`${stored.room_id}${stored.id}`);
+        return stored;
+      })
+    );
+    const stored = await Promise.all(appends);
+    assertEquals(stored.map(({ id, message }) => [id, message]), [
+      [1, "0"],
+      [1, "1"],
+      [2, "2"],
+      [3, "3"],
+      [2, "4"],
+    ]);
+    assertEquals(resolved.filter((id) => id.startsWith("a")), [
+      "a1",
+      "a2",
+      "a3",
+    ]);
+    await eventually(() => published.length > 0, "the batch to be published");
+    assertEquals(published, [[1, 2, 3]]);
+    const next = await store.append({ room_id: "a", from: "A", message: "4" });
+    assertEquals(next.id, 4);
   },
 });
 
@@ -156,7 +200,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "RedisStore.append() works again after Redis forgot its scripts",
+  name:
+    "RedisStore.append() keeps the order of calls made in turns, even after Redis forgot its scripts",
   ignore,
   async fn() {
     await using redis = await startRedisServer();
@@ -164,7 +209,18 @@ Deno.test({
     await using client = await inspect(redis);
     await store.append(draft("r"));
     await client.scriptFlush();
-    assertEquals((await store.append(draft("r"))).id, 2);
+    // One call per turn: each is a script call of its own, sent before the
+    // one before it was answered.
+    const appends = [];
+    for (let i = 0; i < 20; i++) {
+      appends.push(store.append(draft("r", `${i}`)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const stored = await Promise.all(appends);
+    assertEquals(
+      stored.map(({ id, message }) => [id, message]),
+      stored.map((_, i) => [i + 2, `${i}`]),
+    );
   },
 });
 
@@ -208,7 +264,7 @@ Deno.test({
     await client.configResetStat();
     assertEquals(await store.prune({ sentBefore: time - 500 }), 3);
     const stats = await client.info("commandstats");
-    const scripts = /cmdstat_evalsha:calls=(\d+)/.exec(stats)?.[1];
+    const scripts = /cmdstat_eval:calls=(\d+)/.exec(stats)?.[1];
     assertEquals(scripts, "3"); // old-1, old-2, mixed; none of the 300
     const rooms = (await store.rooms({ limit: 1000 })).rooms;
     assertEquals(rooms.length, 301);

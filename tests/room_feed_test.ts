@@ -13,9 +13,9 @@ import { delay } from "../scripts/_timing.ts";
 import { eventually } from "./_helpers.ts";
 import {
   type RedisServer,
-  redisTestsEnabled,
   startRedisServer,
-} from "./_redis_server.ts";
+} from "../scripts/_redis_server.ts";
+import { redisTestsEnabled } from "./_redis_server.ts";
 
 const ignore = !redisTestsEnabled();
 

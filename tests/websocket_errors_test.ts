@@ -1,5 +1,5 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
-import { TARGETS } from "./_targets.ts";
+import { REDIS_TARGETS, TARGETS } from "./_targets.ts";
 
 /** Frames that must each be answered with exactly this error. */
 const BAD_FRAMES: [string, string | Uint8Array, string][] = [
@@ -113,7 +113,7 @@ const BAD_FRAMES: [string, string | Uint8Array, string][] = [
   ],
 ];
 
-for (const target of TARGETS) {
+for (const target of [...TARGETS, ...REDIS_TARGETS]) {
   Deno.test(`WebSocket bad frames (${target.name})`, async (t) => {
     await using chat = await target.start();
     const bystander = await chat.connect();

@@ -2,9 +2,9 @@ import {
   deepStrictEqual as assertEquals,
   ok as assert,
 } from "node:assert/strict";
-import { NO_RATE_LIMITS, TARGETS } from "./_targets.ts";
+import { NO_RATE_LIMITS, REDIS_TARGETS, TARGETS } from "./_targets.ts";
 
-for (const target of TARGETS) {
+for (const target of [...TARGETS, ...REDIS_TARGETS]) {
   Deno.test(`WebSocket join-room (${target.name})`, async (t) => {
     await t.step("works on any path, and confirms to the joiner", async () => {
       await using chat = await target.start();

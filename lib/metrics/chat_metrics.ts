@@ -1,4 +1,10 @@
-import { Counter, Gauge, Histogram, renderMetrics } from "./prometheus.ts";
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  type Metric,
+  renderMetrics,
+} from "./prometheus.ts";
 
 /**
  * The close codes that keep a series of their own: those RFC 6455 and the
@@ -63,6 +69,7 @@ export interface LiveCounts {
  */
 export class ChatMetrics {
   readonly #startedAt = performance.now();
+  readonly #added: Metric[] = [];
 
   /** WebSocket connections accepted. */
   readonly connectionsOpened: Counter = new Counter(
@@ -113,6 +120,14 @@ export class ChatMetrics {
     [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
   );
 
+  /**
+   * Adds series of a part of the server that the chat does not know (such
+   * as Redis), rendered after the chat's own.
+   */
+  add(...metrics: Metric[]): void {
+    this.#added.push(...metrics);
+  }
+
   /** The exposition text, with the live counts as gauges. */
   render(live: LiveCounts): string {
     return renderMetrics([
@@ -149,6 +164,7 @@ export class ChatMetrics {
       this.rateLimited,
       this.slowClientCloses,
       this.storeWriteSeconds,
+      ...this.#added,
     ]);
   }
 }

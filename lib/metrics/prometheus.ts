@@ -6,7 +6,7 @@
  */
 
 /** Something that renders itself as exposition text. */
-interface Metric {
+export interface Metric {
   render(): string;
 }
 

@@ -20,8 +20,6 @@ export interface HeartbeatOptions {
    * @default {3 * intervalMs}
    */
   ttlMs?: number | undefined;
-  /** Called after each beat that reached Redis. */
-  onBeat?: ((beat: Beat) => void) | undefined;
 }
 
 /** What one heartbeat learned. */
@@ -48,7 +46,7 @@ export class Heartbeat {
   #redis: RedisConnection;
   #intervalMs: number;
   #ttlMs: number;
-  #onBeat: ((beat: Beat) => void) | undefined;
+  #beatListeners = new Set<(beat: Beat) => void>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #beating: Promise<unknown> = Promise.resolve();
 
@@ -58,7 +56,6 @@ export class Heartbeat {
     this.#redis = connection;
     this.#intervalMs = options.intervalMs ?? 2000;
     this.#ttlMs = options.ttlMs ?? 3 * this.#intervalMs;
-    this.#onBeat = options.onBeat;
     connection.onClose(() => this.stop());
   }
 
@@ -82,8 +79,17 @@ export class Heartbeat {
         ]) as Promise<[number, number, string[]]>,
     );
     const beat = { now, revived: expired === 1, live };
-    this.#onBeat?.(beat);
+    for (const listener of this.#beatListeners) listener(beat);
     return beat;
+  }
+
+  /**
+   * Calls `listener` after each beat that reached Redis. Returns a function
+   * that removes the listener.
+   */
+  onBeat(listener: (beat: Beat) => void): () => void {
+    this.#beatListeners.add(listener);
+    return () => this.#beatListeners.delete(listener);
   }
 
   /** Beats every `intervalMs` until `stop()`; a failed beat is skipped. */

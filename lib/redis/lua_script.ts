@@ -1,41 +1,34 @@
-import { createHash } from "node:crypto";
-import { ErrorReply } from "@redis/client";
 import type { RedisClient } from "./redis_connection.ts";
 
 /**
- * A Lua script that runs by its SHA1 digest (`EVALSHA`), and is sent whole
- * (`EVAL`, which caches it again) when Redis does not know it, as after a
- * restart. Its keys are declared, so it runs on a Redis Cluster too when
- * they share a hash slot.
+ * A Lua script, sent whole with each call (`EVAL`). Its keys are declared,
+ * so it runs on a Redis Cluster too when they share a hash slot.
+ *
+ * Why not `EVALSHA`, which sends only the digest: a call by digest fails
+ * when Redis does not know the script (after a restart, a failover or
+ * `SCRIPT FLUSH`) and must be sent again, whole; but calls are pipelined,
+ * and a later call sent in the meantime could then run first, storing a
+ * client's second message before its first. Sending the script each time
+ * costs Redis a digest of a few hundred bytes (its comments are left out)
+ * and keeps every call in the order it was made.
  */
 export class LuaScript {
-  /** The Lua source. */
+  /** The Lua source, without its comment lines. */
   readonly source: string;
-  /** Its SHA1 digest, as `EVALSHA` names it. */
-  readonly sha1: string;
 
   /** Prepares a script; nothing is sent until it runs. */
   constructor(source: string) {
-    this.source = source;
-    this.sha1 = createHash("sha1").update(source).digest("hex");
+    this.source = source.split("\n")
+      .filter((line) => !/^\s*--/.test(line) && line.trim() !== "")
+      .join("\n");
   }
 
   /** Runs the script with `keys` and `args` on `client`. */
-  async run(
+  run(
     client: RedisClient,
     keys: string[],
     args: string[],
   ): Promise<unknown> {
-    const options = { keys, arguments: args };
-    try {
-      return await client.evalSha(this.sha1, options);
-    } catch (error) {
-      if (
-        !(error instanceof ErrorReply && error.message.startsWith("NOSCRIPT"))
-      ) {
-        throw error;
-      }
-      return await client.eval(this.source, options);
-    }
+    return client.eval(this.source, { keys, arguments: args });
   }
 }

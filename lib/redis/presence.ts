@@ -22,6 +22,8 @@ export interface PresenceOptions {
   instance: string;
   /** How long a heartbeat lasts (ms): the instance's members expire then. */
   ttlMs: number;
+  /** Called with the number of joins and leaves each call published. */
+  onPublish?: ((count: number) => void) | undefined;
 }
 
 /**
@@ -39,12 +41,19 @@ export class Presence {
   #redis: RedisConnection;
   #instance: string;
   #ttlMs: number;
+  #onPublish: (count: number) => void;
 
   /** Creates the presence of one instance. */
   constructor(connection: RedisConnection, options: PresenceOptions) {
     this.#redis = connection;
     this.#instance = options.instance;
     this.#ttlMs = options.ttlMs;
+    this.#onPublish = options.onPublish ?? (() => {});
+  }
+
+  /** This instance's id. */
+  get instance(): string {
+    return this.#instance;
   }
 
   /**
@@ -70,7 +79,9 @@ export class Presence {
           String(this.#ttlMs),
         ]),
     );
-    return added === 1;
+    if (added !== 1) return false;
+    this.#onPublish(1);
+    return true;
   }
 
   /**
@@ -95,7 +106,9 @@ export class Presence {
           from,
         ]),
     );
-    return removed === 1;
+    if (removed !== 1) return false;
+    this.#onPublish(1);
+    return true;
   }
 
   /**
@@ -104,14 +117,15 @@ export class Presence {
    */
   async members(roomId: string): Promise<Member[]> {
     const keys = roomKeys(roomId);
-    const entries = await this.#redis.run(
+    const [removed, entries] = await this.#redis.run(
       "members",
       (client) =>
         MEMBERS.run(client, [keys.members, keys.instances], [
           keys.channel,
           roomId,
-        ]) as Promise<string[]>,
+        ]) as Promise<[number, string[]]>,
     );
+    if (removed > 0) this.#onPublish(removed);
     return entries.map((entry) => {
       const [instance, connection, from] = JSON.parse(entry);
       return { instance, connection, from };

@@ -8,8 +8,8 @@
 -- ARGV[1]  the room's sharded channel
 -- ARGV[2]  room_id
 --
--- Returns the live members' entries, JSON [instance, connection, from],
--- in the order they joined.
+-- Returns { how many members were removed, the live members' entries }:
+-- each entry JSON [instance, connection, from], in the order they joined.
 local time = redis.call('TIME')
 local now_ms = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local alive = {}
@@ -21,17 +21,18 @@ for i = 1, #expiries, 2 do
     alive[expiries[i]] = true
   end
 end
-local live = {}
+local live, removed = {}, 0
 for _, entry in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local member = cjson.decode(entry)
   if alive[member[1]] then
     table.insert(live, entry)
   else
     redis.call('ZREM', KEYS[1], entry)
+    removed = removed + 1
     redis.call('SPUBLISH', ARGV[1], cjson.encode({
       type = 'leave-room', room_id = ARGV[2], from = member[3],
       instance = member[1], connection = member[2],
     }))
   end
 end
-return live
+return { removed, live }

@@ -64,6 +64,11 @@ export interface RedisConnectionOptions {
    * change, never per command.
    */
   onStateChange?: ((up: boolean, error?: unknown) => void) | undefined;
+  /**
+   * Called after each {@linkcode RedisConnection.run} that was sent, with
+   * how long it took in seconds, whether it succeeded or not.
+   */
+  onCommand?: ((seconds: number) => void) | undefined;
 }
 
 /**
@@ -160,13 +165,17 @@ export class RedisConnection {
   ): Promise<T> {
     if (this.#closed) throw new Error("The Redis connection is closed");
     if (!this.#up) throw this.#unavailable(what, this.#lastError);
+    const startedAt = performance.now();
     try {
-      return await deadline(
+      const result = await deadline(
         commands(this.#client),
         this.#commandTimeoutMs,
         what,
       );
+      this.#timed(startedAt);
+      return result;
     } catch (error) {
+      this.#timed(startedAt);
       if (!isOutage(error)) throw error;
       this.#down(error);
       // A command that got no answer may sit on a dead socket: check now.
@@ -243,6 +252,10 @@ export class RedisConnection {
     } catch {
       client.destroy();
     }
+  }
+
+  #timed(startedAt: number): void {
+    this.#options.onCommand?.((performance.now() - startedAt) / 1000);
   }
 
   /** Drops a stuck client and connects a new one in the background. */
@@ -336,6 +349,10 @@ function newClient(
     url: options.url,
     ...options.name === undefined ? {} : { name: options.name },
     disableOfflineQueue: true,
+    // The deadline is run()'s: node-redis's own (5 s by default) starts an
+    // AbortSignal.timeout() per command, whose timer fires, and makes an
+    // error, even after the command was answered.
+    commandOptions: { timeout: 0 },
     socket: {
       connectTimeout: options.commandTimeoutMs ?? 2000,
       reconnectStrategy: (retries, cause) =>

@@ -10,7 +10,8 @@ import type {
   RoomsPage,
   RoomStats,
 } from "../store/store.ts";
-import appendSource from "./append_message.lua" with { type: "text" };
+import { clearImmediate, setImmediate } from "node:timers";
+import appendSource from "./append_messages.lua" with { type: "text" };
 import pruneSource from "./prune_room.lua" with { type: "text" };
 import { LuaScript } from "./lua_script.ts";
 import type { RedisClient, RedisConnection } from "./redis_connection.ts";
@@ -21,6 +22,15 @@ const PRUNE = new LuaScript(pruneSource);
 
 /** Every this many messages a room is added to the indexes again. */
 const REINDEX_EVERY = 100;
+
+/** Most messages one append script call stores. */
+const MAX_BATCH = 200;
+
+/** A message on its way into Redis, which gives it its id. */
+interface Unsaved extends MessageDraft {
+  sent_at: number;
+  pending: PromiseWithResolvers<StoredMessage>;
+}
 
 /** Rooms one prune call looks at per page of an index. */
 const ROOMS_PER_PAGE = 100;
@@ -40,6 +50,8 @@ export interface RedisStoreOptions {
    * @default {unixSeconds}
    */
   now?: (() => number) | undefined;
+  /** Called with the number of messages each append published. */
+  onPublish?: ((count: number) => void) | undefined;
 }
 
 /**
@@ -56,6 +68,12 @@ export class RedisStore implements MessageStore {
   #redis: RedisConnection;
   #maxPerRoom: number;
   #now: () => number;
+  #onPublish: (count: number) => void;
+  /** Messages of this turn, by room, waiting to be sent. */
+  #batches = new Map<string, Unsaved[]>();
+  #flushing: ReturnType<typeof setImmediate> | undefined;
+  /** Script calls sent and not yet answered (they never reject). */
+  #sending = new Set<Promise<void>>();
   /** Where the next sweep for `maxPerRoom` resumes: a `chat:rooms` score. */
   #sweepFrom = "-inf";
 
@@ -64,42 +82,89 @@ export class RedisStore implements MessageStore {
     this.#redis = options.connection;
     this.#maxPerRoom = options.maxPerRoom ?? Infinity;
     this.#now = options.now ?? unixSeconds;
+    this.#onPublish = options.onPublish ?? (() => {});
   }
 
   /**
    * Stores a message and publishes it on its room's channel; resolves with
    * its id once Redis has it (and, with `appendfsync always`, its disk).
+   * The messages of a room that arrive in one turn of the event loop go in
+   * one script call; a room's appends resolve in the order of their ids.
    */
-  async append(draft: MessageDraft): Promise<StoredMessage> {
-    const { room_id, from, message } = draft;
-    const sent_at = this.#now();
-    const keys = roomKeys(room_id);
+  append(draft: MessageDraft): Promise<StoredMessage> {
+    const pending = Promise.withResolvers<StoredMessage>();
+    const unsaved = { ...draft, sent_at: this.#now(), pending };
+    const batch = this.#batches.get(draft.room_id);
+    if (batch) batch.push(unsaved);
+    else this.#batches.set(draft.room_id, [unsaved]);
+    this.#flushing ??= setImmediate(() => this.#flush());
+    return pending.promise;
+  }
+
+  /** Sends every room's waiting messages, one script call per room. */
+  #flush(): void {
+    this.#flushing = undefined;
+    const batches = this.#batches;
+    this.#batches = new Map();
+    for (const [roomId, messages] of batches) {
+      for (let i = 0; i < messages.length; i += MAX_BATCH) {
+        const sending = this.#appendBatch(
+          roomId,
+          messages.slice(i, i + MAX_BATCH),
+        );
+        this.#sending.add(sending);
+        sending.finally(() => this.#sending.delete(sending));
+      }
+    }
+  }
+
+  async #appendBatch(roomId: string, messages: Unsaved[]): Promise<void> {
+    const keys = roomKeys(roomId);
     const maxLength = this.#maxPerRoom === Infinity ? 0 : this.#maxPerRoom;
-    const [id, created] = await this.#redis.run(
-      "append",
-      (client) =>
-        APPEND.run(client, [keys.stream, keys.seq], [
-          keys.channel,
-          room_id,
-          from,
-          message,
-          String(sent_at),
-          String(maxLength),
-        ]) as Promise<[number, number]>,
-    );
+    const args = [keys.channel, roomId, String(maxLength)];
+    for (const { from, message, sent_at } of messages) {
+      args.push(from, message, String(sent_at));
+    }
+    let first, created;
+    try {
+      [first, created] = await this.#redis.run(
+        "append",
+        (client) =>
+          APPEND.run(client, [keys.stream, keys.seq], args) as Promise<
+            [number, number]
+          >,
+      );
+    } catch (error) {
+      for (const { pending } of messages) pending.reject(error);
+      return;
+    }
+    this.#onPublish(messages.length);
+    const last = first + messages.length - 1;
     // The indexes are in other hash slots than the room, so not in the
     // script: a room's first message adds it to them, and every hundredth
     // adds it again, in case an instance died between the two. Not awaited:
     // appends must resolve in the order of their ids, as the core delivers
     // them in that order.
-    if (created === 1 || id % REINDEX_EVERY === 0) {
-      this.#redis.run("index", (client) => index(client, room_id, sent_at))
+    if (
+      created === 1 ||
+      Math.floor(last / REINDEX_EVERY) > Math.floor((first - 1) / REINDEX_EVERY)
+    ) {
+      const sentAt = messages[0]!.sent_at;
+      this.#redis.run("index", (client) => index(client, roomId, sentAt))
         .catch(() => {
           // Redis is down (the connection says so); the room's hundredth
           // message adds it again.
         });
     }
-    return { room_id, from, message, sent_at, id };
+    messages.forEach(({ pending, ...message }, i) =>
+      pending.resolve({
+        room_id: roomId,
+        from: message.from,
+        message: message.message,
+        sent_at: message.sent_at,
+        id: first + i,
+      })
+    );
   }
 
   /** A page of a room's messages, oldest first. */
@@ -229,9 +294,12 @@ export class RedisStore implements MessageStore {
     return removed;
   }
 
-  /** Closes the connection. */
-  close(): Promise<void> {
-    return this.#redis.close();
+  /** Sends the messages waiting, waits for the answers, then closes. */
+  async close(): Promise<void> {
+    clearImmediate(this.#flushing);
+    this.#flush();
+    await Promise.all(this.#sending);
+    await this.#redis.close();
   }
 
   /** One page of the sweep over `chat:rooms` for `maxPerRoom`. */

@@ -38,6 +38,11 @@ export interface RoomFeedOptions {
    * ids `from` to `to`, both included.
    */
   onLost?: ((roomId: string, from: number, to: number) => void) | undefined;
+  /**
+   * Called each time the subscriptions are in place again after a lost
+   * connection: what was published meanwhile was missed.
+   */
+  onResubscribed?: (() => void) | undefined;
   /** Called once per repair that read missed messages from the stream. */
   onRepair?: ((roomId: string, count: number) => void) | undefined;
   /**
@@ -145,28 +150,35 @@ export class RoomFeed {
     await Promise.all(repairs);
   }
 
-  /** Takes a message off a channel. Must not throw: it runs in the client. */
+  /**
+   * Takes a payload off a channel: the messages of one append, as an
+   * array, or a presence event. Must not throw: it runs in the client.
+   */
   #listener = (payload: string, channel: string): void => {
     const roomId = this.#channels.get(channel);
     const room = roomId === undefined ? undefined : this.#rooms.get(roomId);
     if (!room || roomId === undefined) return;
-    let event: StoredMessage | PublishedPresence;
+    let event: StoredMessage[] | StoredMessage | PublishedPresence;
     try {
       event = JSON.parse(payload);
     } catch {
       return;
     }
-    if ("type" in event) {
-      this.#options.onPresence?.(event);
-      return;
-    }
-    if (room.repairing) room.waiting.push(event);
-    else if (event.id === room.last + 1) this.#deliver(room, event);
-    else if (event.id > room.last + 1) {
-      room.waiting.push(event);
+    if (Array.isArray(event)) {
+      for (const message of event) this.#take(roomId, room, message);
+    } else if ("type" in event) this.#options.onPresence?.(event);
+    else this.#take(roomId, room, event);
+  };
+
+  /** Delivers a published message now, or after the gap before it is filled. */
+  #take(roomId: string, room: Followed, message: StoredMessage): void {
+    if (room.repairing) room.waiting.push(message);
+    else if (message.id === room.last + 1) this.#deliver(room, message);
+    else if (message.id > room.last + 1) {
+      room.waiting.push(message);
       this.#repair(roomId, room);
     } // else: delivered already
-  };
+  }
 
   #deliver(room: Followed, message: StoredMessage): void {
     room.last = message.id;
@@ -256,6 +268,7 @@ export class RoomFeed {
         }
       }
     }
+    this.#options.onResubscribed?.();
     for (const [roomId, room] of this.#rooms) this.#repair(roomId, room);
   }
 

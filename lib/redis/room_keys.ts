@@ -6,7 +6,7 @@
  * ```text
  * chat:{general}:stream    Stream: the messages, entry ids "<id>-0"
  * chat:{general}:seq       String: the room's last id
- * chat:{general}:messages  sharded channel: each stored message, as JSON
+ * chat:{general}:messages  sharded channel: each append's messages, as a JSON array
  * chat:{general}:members   Sorted set: who is in the room, by when they joined
  * chat:{general}:instances Hash: each instance's heartbeat expiry in the room
  * chat:rooms               Sorted set: rooms with messages, by first message

@@ -13,6 +13,22 @@ export function readRssBytes(pid: number): number {
   return Number(kib) * 1024;
 }
 
+/** Clock ticks per second of `/proc/<pid>/stat` (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * The CPU time a whole process (every thread) has used, user and system,
+ * in nanoseconds, from `/proc/<pid>/stat`: to 10 ms.
+ */
+export function readProcessCpuNs(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  // The command name, in parentheses, may hold spaces: count after it.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after ")".
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks * (1e9 / TICKS_PER_SECOND);
+}
+
 /** How long a thread has run on a CPU and waited for one, in nanoseconds. */
 export interface ThreadTimes {
   runNs: number;

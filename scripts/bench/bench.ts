@@ -11,7 +11,12 @@ import {
 } from "./measure_run.ts";
 import type { RestScenario, RoundsScenario, Scenario } from "./scenarios.ts";
 import { startServerProcess } from "./server_process.ts";
-import { type Runtime, type ServerCommand, serverPair } from "./servers.ts";
+import {
+  type Runtime,
+  type ServerCommand,
+  serverPair,
+  type Setup,
+} from "./servers.ts";
 import { findBun } from "../bun_build.ts";
 
 /** Options of {@linkcode runBench}. */
@@ -20,6 +25,11 @@ export interface BenchOptions {
   scenarios: readonly Scenario[];
   /** What to run our server and the baseline on: each runtime runs both. */
   runtimes: readonly Runtime[];
+  /**
+   * Our server's setups, each measured as a server of its own.
+   * @default {["memory"]}
+   */
+  setups?: readonly Setup[] | undefined;
   timing: Timing;
   /** Runs of each server per scenario, alternating which one goes first. */
   runsPerServer: number;
@@ -106,14 +116,16 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       }),
   );
 
-  const { serverArgs, profileDir } = options;
+  const { serverArgs, profileDir, setups } = options;
   if (options.runtimes.includes("bun")) {
     log("bundling our server for Bun");
     report.environment.bun = await bunVersion();
   }
   const commands: ServerCommand[] = [];
   for (const runtime of options.runtimes) {
-    commands.push(...await serverPair(runtime, { serverArgs, profileDir }));
+    commands.push(
+      ...await serverPair(runtime, { serverArgs, profileDir, setups }),
+    );
   }
   report.ourFlags = commands[0]!.serverFlags;
 
@@ -204,15 +216,19 @@ async function runScenario(
     `${scenario.name}: starting ${commands.length} servers and connecting their clients`,
   );
   await using servers = await startLoaded(commands, scenario, workers);
-  // Every server gets the same paced load: half of our first measured rate.
+  // Every server gets the same paced load: half of the first measured rate
+  // of our first setup (the in-memory one, unless --setups leaves it out).
   let pacedRate: number | undefined;
+  const [first] = commands;
   for (let run = 1; run <= runsPerServer; run++) {
     for (const loaded of inTurn(servers.loaded, run)) {
       const started = performance.now();
       const result = await measureRun(loaded, {
         timing,
         pacedRate: (rate) =>
-          pacedRate ??= loaded.server.name === "ours" ? rate / 2 : undefined,
+          pacedRate ??= loaded.server.name === first?.name
+            ? rate / 2
+            : undefined,
         signal,
       });
       runs.push(result);

@@ -70,7 +70,7 @@ export async function measureCeilings(
         async (signal) => {
           while (!signal.aborted) await load.round(SINK_FRAMES);
         },
-        (signal) => measureWindows(load, sink.pid, timing, signal),
+        (signal) => measureWindows(load, sink, timing, signal),
         signal,
       );
       return {
@@ -93,7 +93,7 @@ export async function measureCeilings(
     });
     try {
       await load.start();
-      const measured = await measureWindows(load, sink.pid, timing, signal);
+      const measured = await measureWindows(load, sink, timing, signal);
       return {
         workers,
         rate: median(measured.rates),

@@ -9,6 +9,7 @@
  * deno task bench room16 --quick   # one scenario, one run per server
  * deno task bench --runtime all    # Deno and Bun: ours and baseline on each
  * deno task bench rooms --server-args="--join-history 10"
+ * deno task bench rooms --setups memory,sqlite,redis,redis-x2
  * deno task bench room16 --profile # and CPU profiles of both servers
  * ```
  *
@@ -21,7 +22,7 @@ import { parseArgs } from "node:util";
 import { type BenchOptions, type BenchReport, runBench } from "./bench.ts";
 import { renderTable } from "./report_table.ts";
 import { findScenario, limitClients, SCENARIOS } from "./scenarios.ts";
-import { type Runtime, RUNTIMES } from "./servers.ts";
+import { type Runtime, RUNTIMES, type Setup, SETUPS } from "./servers.ts";
 import { renderSvgChart } from "./svg_chart.ts";
 
 const HELP = `Usage: deno task bench [options] [scenario...]
@@ -39,6 +40,10 @@ Options:
   --quick             one run per server and 3 windows, for a quick look
   --max-clients <n>   at most n clients per scenario (fewer rooms, members)
   --workers <n>       load generator threads (default: from its ceiling)
+  --setups <list>     our server's setups, each measured: memory (default),
+                      sqlite, redis (a redis-server the bench starts),
+                      redis-x2 (two instances on it, each room's clients
+                      split between them); e.g. memory,sqlite,redis,redis-x2
   --server-args <a>   extra flags for our server, e.g. "--db bench.db"
   --profile           write CPU profiles of the servers to <out>/profile
   --out <dir>         where the results go (default bench-results)
@@ -47,7 +52,10 @@ Options:
 
 const SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
-/** Each scenario's hard time limit, per runtime measured. */
+/**
+ * Each scenario's hard time limit, per runtime measured, for our server and
+ * the baseline (more setups of ours get more time).
+ */
 const SCENARIO_LIMIT_MS = 60_000;
 
 /** The runtimes `--runtime` names: one of them, or `all`. */
@@ -60,6 +68,19 @@ function parseRuntimes(text: string): Runtime[] {
     );
   }
   return [runtime];
+}
+
+/** The setups `--setups` names, comma-separated. */
+function parseSetups(text: string): Setup[] {
+  return text.split(",").map((name) => {
+    const setup = SETUPS.find((setup) => setup === name.trim());
+    if (!setup) {
+      throw new RangeError(
+        `--setups takes ${SETUPS.join(", ")}, not "${name}"`,
+      );
+    }
+    return setup;
+  });
 }
 
 /** What the command line asked for. */
@@ -91,6 +112,7 @@ function parseRequest(args: string[]): Request {
     allowPositionals: true,
     options: {
       runtime: { type: "string", default: "deno" },
+      setups: { type: "string", default: "memory" },
       runs: { type: "string" },
       windows: { type: "string" },
       "window-ms": { type: "string" },
@@ -109,6 +131,7 @@ function parseRequest(args: string[]): Request {
   const windows = positive(values.windows, values.quick ? 3 : 5, "--windows");
   const workers = values.workers;
   const runtimes = parseRuntimes(values.runtime);
+  const setups = parseSetups(values.setups);
   return {
     help: values.help,
     out: values.out,
@@ -118,6 +141,7 @@ function parseRequest(args: string[]): Request {
         (positionals.length > 0 ? positionals.map(findScenario) : SCENARIOS)
           .map((scenario) => limitClients(scenario, maxClients)),
       runtimes,
+      setups,
       timing: {
         warmupMs: positive(values["warmup-ms"], 1000, "--warmup-ms"),
         windowMs: positive(values["window-ms"], 1000, "--window-ms"),
@@ -130,7 +154,9 @@ function parseRequest(args: string[]): Request {
         : positive(workers, 1, "--workers"),
       serverArgs: values["server-args"].split(/\s+/).filter(Boolean),
       profileDir: values.profile ? `${values.out}/profile` : undefined,
-      scenarioLimitMs: SCENARIO_LIMIT_MS * runtimes.length,
+      // Each runtime runs the baseline and our setups.
+      scenarioLimitMs: SCENARIO_LIMIT_MS * runtimes.length *
+        (setups.length + 1) / 2,
     },
   };
 }

@@ -1,5 +1,5 @@
 import { delay } from "./_delay.ts";
-import { type ThreadLoad, ThreadMeter } from "./_proc.ts";
+import { readProcessCpuNs, type ThreadLoad, ThreadMeter } from "./_proc.ts";
 import { percentile } from "./_stats.ts";
 import { rateBetween, type WorkerSnapshot } from "./ws_load.ts";
 
@@ -34,31 +34,46 @@ export interface Measurement {
   rates: number[];
   /** Every latency sample of the windows, in ms. */
   latencies: number[];
-  /** The server's main thread, which runs all of its JavaScript. */
+  /**
+   * The server's main thread, which runs all of its JavaScript; of several
+   * instances, their CPU time added up, and the busiest one's shares.
+   */
   server: ThreadLoad;
   /** The busiest load generator thread. */
   client: ThreadLoad;
   /** Server CPU time per counted unit, in microseconds. */
   serverCpuUs: number;
+  /** Redis's CPU time per counted unit, in microseconds, if it ran. */
+  redisCpuUs?: number;
   /** `error` frames or failed requests seen in the windows. */
   errors: number;
   firstError: string | undefined;
 }
 
+/** The processes whose CPU time a measurement reads. */
+export interface MeasuredServer {
+  /** Each instance's process: its main thread is measured. */
+  pids: number[];
+  /** The Redis the instances share, if any: the whole process. */
+  redisPid?: number | undefined;
+}
+
 /**
  * Lets the load run for the warm-up, then reads the counters at the end of
  * every window, and watches the server's and the load generator's threads
- * over the whole measured time.
+ * (and Redis's CPU time) over the whole measured time.
  */
 export async function measureWindows(
   load: Measurable,
-  serverPid: number,
+  measured: MeasuredServer,
   timing: WindowTiming,
   signal: AbortSignal,
 ): Promise<Measurement> {
   await delay(timing.warmupMs, signal);
   const first = await load.snapshot();
-  const serverMeter = new ThreadMeter(serverPid, [serverPid]);
+  const serverMeters = measured.pids.map((pid) => new ThreadMeter(pid, [pid]));
+  const { redisPid } = measured;
+  const redisStartNs = redisPid === undefined ? 0 : readProcessCpuNs(redisPid);
   const clientMeter = new ThreadMeter(Deno.pid, load.threads());
   const rates = [];
   const latencies = [];
@@ -72,7 +87,17 @@ export async function measureWindows(
     }
     last = current;
   }
-  const [server] = serverMeter.read();
+  const server = serverMeters.map((meter) => meter.read()[0]!).reduce((
+    a,
+    b,
+  ) => ({
+    runNs: a.runNs + b.runNs,
+    busy: Math.max(a.busy, b.busy),
+    demand: Math.max(a.demand, b.demand),
+  }));
+  const redisNs = redisPid === undefined
+    ? undefined
+    : readProcessCpuNs(redisPid) - redisStartNs;
   const client = clientMeter.read().reduce((a, b) =>
     a.demand >= b.demand ? a : b
   );
@@ -83,9 +108,10 @@ export async function measureWindows(
   return {
     rates,
     latencies,
-    server: server!,
+    server,
     client,
-    serverCpuUs: server!.runNs / 1000 / counted,
+    serverCpuUs: server.runNs / 1000 / counted,
+    ...redisNs === undefined ? {} : { redisCpuUs: redisNs / 1000 / counted },
     errors: last.reduce(
       (sum, worker, i) => sum + worker.errors - first[i]!.errors,
       0,

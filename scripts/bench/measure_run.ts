@@ -75,14 +75,23 @@ export interface RunOptions {
 /** Latency is timed on one frame in this many: closed loop, paced. */
 const SAMPLE_EVERY = { closedLoop: 64, paced: 8 };
 
-/** The clients of a scenario, room by room: the first members send. */
-function roomClients(scenario: RoundsScenario | IdleScenario): ClientSpec[] {
+/**
+ * The clients of a scenario, room by room: the first members send. With
+ * several instances, each room's members take turns between them, so that
+ * every message is delivered on every instance.
+ */
+function roomClients(
+  scenario: RoundsScenario | IdleScenario,
+  server: ServerProcess,
+): ClientSpec[] {
   const senders = scenario.kind === "rounds" ? scenario.sendersPerRoom : 0;
   const { rooms, membersPerRoom } = scenario;
+  const urls = server.ports.map((port) => `ws://127.0.0.1:${port}`);
   return Array.from({ length: rooms * membersPerRoom }, (_, i) => ({
     name: `client-${i}`,
     room: `room-${Math.floor(i / membersPerRoom)}`,
     sends: i % membersPerRoom < senders,
+    url: urls[i % urls.length]!,
   }));
 }
 
@@ -114,7 +123,7 @@ export async function loadServer(
   }
   const load = await WsLoad.open({
     url: `ws://127.0.0.1:${server.port}`,
-    clients: roomClients(scenario),
+    clients: roomClients(scenario, server),
     workers,
   });
   const dispose = () => stopServerFirst(server, load);
@@ -160,7 +169,7 @@ async function measureRequests(
 ): Promise<RunResult> {
   await load.start();
   try {
-    const requests = await measureWindows(load, server.pid, timing, signal);
+    const requests = await measureWindows(load, server, timing, signal);
     return {
       server: server.name,
       runtime: server.runtime,
@@ -185,7 +194,7 @@ async function measureRounds(
     async (signal) => {
       while (!signal.aborted) await load.round(scenario.messages);
     },
-    (signal) => measureWindows(load, server.pid, timing, signal),
+    (signal) => measureWindows(load, server, timing, signal),
     signal,
   );
   const result: RunResult = {
@@ -204,7 +213,7 @@ async function measureRounds(
   await load.reset(SAMPLE_EVERY.paced);
   await load.pace((1000 * senders) / messagesPerSecond);
   try {
-    const paced = await measureWindows(load, server.pid, {
+    const paced = await measureWindows(load, server, {
       ...timing,
       warmupMs: timing.warmupMs / 2,
       windows: timing.pacedWindows,
@@ -226,7 +235,7 @@ export async function measureIdle(
   options: { workers: number; timing: Timing; signal: AbortSignal },
 ): Promise<RunResult> {
   const rssBeforeBytes = readRssBytes(server.pid);
-  const clients = roomClients(scenario);
+  const clients = roomClients(scenario, server);
   const start = performance.now();
   const load = await WsLoad.open({
     url: `ws://127.0.0.1:${server.port}`,

@@ -18,10 +18,18 @@ export interface Metric {
   name: string;
   /** What both servers ran on. */
   runtime: Runtime;
+  /** Which of our setups: `ours`, `ours (redis)`... */
+  server: string;
   ours: number;
+  /** The baseline's figure; `NaN` for one it has not (Redis's CPU). */
   baseline: number;
   /** `ours / baseline`. */
   ratio: number;
+  /**
+   * For a setup other than the in-memory one: its figure over the
+   * in-memory one's, on the same runtime.
+   */
+  versusMemory?: number;
   /** Whether a higher value is the better one. */
   higherIsBetter: boolean;
   /** The scenario's main figure, drawn in the chart. */
@@ -52,8 +60,27 @@ function frameCpu(metric: Metric): Metric["target"] {
   return atMost(metric, metric.runtime === "bun" ? 2.5 : 1.1);
 }
 
-/** The goals of the issues, by scenario and figure. */
-const TARGETS: Record<string, (metric: Metric) => Metric["target"]> = {
+/**
+ * The goals of the issues, by scenario and figure (and server, for a setup
+ * other than the in-memory one). `others` has the scenario's figures of
+ * every server on the same runtime.
+ */
+const TARGETS: Record<
+  string,
+  (metric: Metric, others: Metric[]) => Metric["target"]
+> = {
+  "rooms/delivered frames/s/ours (redis)": (m) =>
+    m.versusMemory === undefined
+      ? undefined
+      : { goal: ">= 0.6x memory", met: m.versusMemory >= 0.6 },
+  "rooms/paced latency p99 (ms)/ours (redis-x2)": (m, others) => {
+    const single = others.find((other) =>
+      other.server === "ours (redis)" && other.name === m.name
+    );
+    return single
+      ? { goal: "< 2x redis", met: m.ours < 2 * single.ours }
+      : undefined;
+  },
   "room16/delivered frames/s": frameRate,
   "room16/server CPU per frame (µs)": frameCpu,
   "rooms/delivered frames/s": frameRate,
@@ -87,6 +114,10 @@ function serverCpu(runs: RunResult[]): number {
   return median(runs.map((run) => run.load!.serverCpuUs));
 }
 
+function redisCpu(runs: RunResult[]): number {
+  return median(runs.map((run) => run.load!.redisCpuUs ?? NaN));
+}
+
 function rssMib(runs: RunResult[]): number {
   return median(runs.map((run) => run.rssBytes)) / (1024 * 1024);
 }
@@ -116,49 +147,78 @@ function isClientLimited(runs: RunResult[], phase: Phase): boolean {
 }
 
 /**
- * The figures of a scenario from its runs, ours against the baseline, for
- * each runtime that has runs of both.
+ * The figures of a scenario from its runs, each of our setups against the
+ * baseline, for each runtime that has runs of both.
  */
 export function scenarioMetrics(
   scenario: Scenario,
   runs: RunResult[],
 ): Metric[] {
-  return RUNTIMES.flatMap((runtime) =>
-    runtimeMetrics(
-      scenario,
-      runtime,
-      runs.filter((run) => run.runtime === runtime),
-    )
-  );
+  return RUNTIMES.flatMap((runtime) => {
+    const onRuntime = runs.filter((run) => run.runtime === runtime);
+    const baseline = onRuntime.filter((run) => run.server === "baseline");
+    if (baseline.length === 0) return [];
+    const servers = [...new Set(onRuntime.map((run) => run.server))]
+      .filter((server) => server !== "baseline");
+    const metrics = servers.flatMap((server) =>
+      serverMetrics(
+        scenario,
+        runtime,
+        server,
+        onRuntime.filter((run) => run.server === server),
+        baseline,
+      )
+    );
+    for (const metric of metrics) {
+      const memory = metrics.find((other) =>
+        other.server === "ours" && other.name === metric.name
+      );
+      if (memory && metric.server !== "ours") {
+        metric.versusMemory = metric.ours / memory.ours;
+      }
+    }
+    for (const metric of metrics) {
+      const key = metric.server === "ours"
+        ? `${scenario.name}/${metric.name}`
+        : `${scenario.name}/${metric.name}/${metric.server}`;
+      const target = TARGETS[key]?.(metric, metrics);
+      if (target) metric.target = target;
+    }
+    return metrics;
+  });
 }
 
-function runtimeMetrics(
+function serverMetrics(
   scenario: Scenario,
   runtime: Runtime,
-  runs: RunResult[],
+  server: string,
+  ours: RunResult[],
+  baseline: RunResult[],
 ): Metric[] {
-  const servers = {
-    ours: runs.filter((run) => run.server === "ours"),
-    baseline: runs.filter((run) => run.server === "baseline"),
-  };
-  if (servers.ours.length === 0 || servers.baseline.length === 0) return [];
+  if (ours.length === 0) return [];
+  const servers = { [server]: ours, baseline };
   const metrics: Metric[] = [];
 
   /** Adds a figure; a rate names its phase, to tell if it was client-limited. */
   function add(
     name: string,
     read: Reading,
-    options: { higherIsBetter?: boolean; headline?: boolean; rateOf?: Phase } =
-      {},
+    options: {
+      higherIsBetter?: boolean;
+      headline?: boolean;
+      rateOf?: Phase;
+      ours?: boolean;
+    } = {},
   ): void {
-    const ours = read(servers.ours);
-    const baseline = read(servers.baseline);
+    const value = read(ours);
+    const baselineValue = options.ours ? NaN : read(baseline);
     const metric: Metric = {
       name,
       runtime,
-      ours,
-      baseline,
-      ratio: ours / baseline,
+      server,
+      ours: value,
+      baseline: baselineValue,
+      ratio: value / baselineValue,
       higherIsBetter: options.higherIsBetter ?? false,
     };
     if (options.headline) metric.headline = true;
@@ -169,8 +229,6 @@ function runtimeMetrics(
         .map(([name]) => name);
       if (limited.length > 0) metric.clientLimited = limited;
     }
-    const target = TARGETS[`${scenario.name}/${name}`]?.(metric);
-    if (target) metric.target = target;
     metrics.push(metric);
   }
 
@@ -184,8 +242,11 @@ function runtimeMetrics(
       add("latency p50 (ms)", latency("load", "p50"));
       add("latency p99 (ms)", latency("load", "p99"));
       add("server CPU per frame (µs)", serverCpu);
+      if (ours.some((run) => run.load?.redisCpuUs !== undefined)) {
+        add("Redis CPU per frame (µs)", redisCpu, { ours: true });
+      }
       add("server RSS (MiB)", rssMib);
-      if (runs.some((run) => run.paced)) {
+      if (ours.some((run) => run.paced)) {
         add("paced frames/s", rate("paced"), {
           higherIsBetter: true,
           rateOf: "paced",

@@ -47,12 +47,19 @@ function columns(rows: string[][], right: Set<number>): string[] {
 }
 
 /**
- * A scenario's metrics figure by figure, each figure's runtimes together;
- * after the first runtime of a figure, `versus` is our figure on that
- * runtime over ours on the first (`bun/deno`).
+ * A scenario's metrics figure by figure, then server by server, each one's
+ * runtimes together; after the first runtime of a figure, `versus` is our
+ * figure on that runtime over ours on the first (`bun/deno`).
  */
 function byFigure(metrics: Metric[]): { metric: Metric; versus?: number }[] {
-  const figures = Map.groupBy(metrics, (metric) => metric.name);
+  const names = [...new Set(metrics.map((metric) => metric.name))];
+  const ordered = names.flatMap((name) =>
+    metrics.filter((metric) => metric.name === name)
+  );
+  const figures = Map.groupBy(
+    ordered,
+    (metric) => `${metric.name}\n${metric.server}`,
+  );
   return [...figures.values()].flatMap(([first, ...others]) => [
     { metric: first! },
     ...others.map((metric) => ({ metric, versus: metric.ours / first!.ours })),
@@ -90,13 +97,17 @@ export function renderTable(report: BenchReport): string {
   // With several runtimes, our figure on each against ours on the first.
   const [base, ...others] = options.runtimes;
   const versus = others.length > 0 ? `ours ${others.join("/")}/${base}` : "";
+  // With several setups of ours, each one's figure against the in-memory one.
+  const setups = (options.setups ?? ["memory"]).length > 1;
   const rows = [[
     "scenario",
     "figure",
     "runtime",
+    ...(setups ? ["server"] : []),
     "ours",
     "baseline",
     "ratio",
+    ...(setups ? ["vs-memory"] : []),
     ...(versus ? [versus] : []),
     "target",
     "note",
@@ -117,14 +128,25 @@ export function renderTable(report: BenchReport): string {
     if (metrics.length === 0) {
       rows.push([scenario.name, "(no figures)"]);
     }
+    let lastFigure = "";
     byFigure(metrics).forEach(({ metric, versus: ratioVersus }, i) => {
+      const newFigure = metric.name !== lastFigure;
+      lastFigure = metric.name;
       rows.push([
         i === 0 ? scenario.name : "",
-        ratioVersus === undefined ? metric.name : "",
+        newFigure ? metric.name : "",
         metric.runtime,
+        ...(setups ? [metric.server] : []),
         formatNumber(metric.ours),
         formatNumber(metric.baseline),
-        `${metric.ratio.toFixed(2)}x`,
+        Number.isFinite(metric.ratio) ? `${metric.ratio.toFixed(2)}x` : "-",
+        ...(setups
+          ? [
+            metric.versusMemory === undefined
+              ? ""
+              : `${metric.versusMemory.toFixed(2)}x`,
+          ]
+          : []),
         ...(versus
           ? [ratioVersus === undefined ? "" : `${ratioVersus.toFixed(2)}x`]
           : []),
@@ -137,7 +159,12 @@ export function renderTable(report: BenchReport): string {
       ]);
     });
   }
-  const table = columns(rows, new Set(versus ? [3, 4, 5, 6] : [3, 4, 5]));
+  const first = setups ? 4 : 3;
+  const numbers = Array.from(
+    { length: 3 + (setups ? 1 : 0) + (versus ? 1 : 0) },
+    (_, i) => first + i,
+  );
+  const table = columns(rows, new Set(numbers));
   lines.push(table[0]!, table[0]!.replace(/[^ ]/g, "-"), ...table.slice(1));
 
   lines.push(
@@ -154,6 +181,15 @@ export function renderTable(report: BenchReport): string {
         `${versus}: our figure on ${
           others.join(", ")
         } / our figure on ${base}, the same load.`,
+      ]
+      : []),
+    ...(setups
+      ? [
+        `Setups of ours: ${
+          (options.setups ?? []).join(", ")
+        } (sqlite: a new file; redis: a redis-server of its own, append-only,`,
+        "fsync every second; redis-x2: two instances on one Redis, each room's members split between them).",
+        "vs-memory = the setup's figure / the in-memory one's. Redis CPU: all of redis-server's threads, from /proc/<pid>/stat.",
       ]
       : []),
     `Rates: median of ${timing.windows} windows of ${timing.windowMs} ms per run, after ${timing.warmupMs} ms of warm-up.`,

@@ -1,15 +1,26 @@
+import { startRedisServer } from "../_redis_server.ts";
+import { terminate } from "../_terminate.ts";
 import type { Runtime, ServerCommand } from "./servers.ts";
 
-/** A server running as a child process. */
+/**
+ * A server running as a child process, or as several instances on one
+ * Redis, which it started too.
+ */
 export interface ServerProcess extends AsyncDisposable {
-  /** The command's name: `ours`, `baseline`, `sink`. */
+  /** The command's name: `ours`, `ours (redis)`, `baseline`, `sink`. */
   readonly name: string;
   /** What it runs on. */
   readonly runtime: Runtime;
-  /** The process id, to read its memory and CPU time from `/proc`. */
+  /** The (first) process id, to read its memory and CPU time from `/proc`. */
   readonly pid: number;
-  /** The port it listens on, on 127.0.0.1. */
+  /** The (first) port it listens on, on 127.0.0.1. */
   readonly port: number;
+  /** Every instance's process id. */
+  readonly pids: number[];
+  /** Every instance's port: the clients are split across them. */
+  readonly ports: number[];
+  /** The process id of the Redis the instances share, if any. */
+  readonly redisPid?: number;
   /** Stops it: SIGTERM, then SIGKILL if it is still running after 3 s. */
   stop(): Promise<void>;
 }
@@ -27,13 +38,64 @@ const LISTENING = /listening on (\S+):(\d+)/;
 const STOP_GRACE_MS = 3000;
 
 /**
- * Starts a server with `<executable> <args>` and waits until it prints the line
- * `... listening on <host>:<port>`, which gives its port. Its stderr is
- * passed through with the server's runtime and name in front of every line.
+ * Starts a server with `<executable> <args>` and waits until it prints the
+ * line `... listening on <host>:<port>`, which gives its port. Its stderr
+ * is passed through with the server's runtime and name in front of every
+ * line. Our server's setup decides the rest: a new SQLite file in a
+ * temporary folder, or a Redis (append-only, fsync every second, as Redis
+ * advises for production) that one or two instances share.
  */
 export async function startServerProcess(
   command: ServerCommand,
   options: StartOptions = {},
+): Promise<ServerProcess> {
+  const setup = command.setup ?? "memory";
+  const cleanups: (() => Promise<void>)[] = [];
+  const instances: ServerProcess[] = [];
+  async function stop(): Promise<void> {
+    await Promise.all(instances.map((instance) => instance.stop()));
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  }
+  let args = command.args;
+  let redisPid: number | undefined;
+  try {
+    if (setup === "sqlite") {
+      const dir = await Deno.makeTempDir({ prefix: "chat_bench_" });
+      cleanups.push(() => Deno.remove(dir, { recursive: true }));
+      args = [...args, "--db", `${dir}/bench.db`];
+    } else if (setup === "redis" || setup === "redis-x2") {
+      const redis = await startRedisServer({
+        args: ["--appendonly", "yes", "--appendfsync", "everysec"],
+      });
+      cleanups.push(() => redis.stop());
+      redisPid = redis.pid;
+      args = [...args, "--redis", redis.url];
+    }
+    for (let i = setup === "redis-x2" ? 2 : 1; i > 0; i--) {
+      instances.push(await startProcess({ ...command, args }, options));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const [first] = instances;
+  return {
+    name: command.name,
+    runtime: command.runtime,
+    pid: first!.pid,
+    port: first!.port,
+    pids: instances.map((instance) => instance.pid),
+    ports: instances.map((instance) => instance.port),
+    ...redisPid === undefined ? {} : { redisPid },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/** Starts one process of a server: see {@linkcode startServerProcess}. */
+async function startProcess(
+  command: ServerCommand,
+  options: StartOptions,
 ): Promise<ServerProcess> {
   const child = new Deno.Command(command.executable, {
     args: command.args,
@@ -49,7 +111,7 @@ export async function startServerProcess(
   let stdoutDone = Promise.resolve();
   let stopping: Promise<void> | undefined;
   const stop = () =>
-    stopping ??= terminate(child).then(() =>
+    stopping ??= terminate(child, "SIGTERM", STOP_GRACE_MS).then(() =>
       Promise.all([stdoutDone, stderrDone]).then(() => {})
     );
 
@@ -79,24 +141,11 @@ export async function startServerProcess(
     runtime: command.runtime,
     pid: child.pid,
     port,
+    pids: [child.pid],
+    ports: [port],
     stop,
     [Symbol.asyncDispose]: stop,
   };
-}
-
-/** Sends SIGTERM, then SIGKILL if the process still runs after a grace time. */
-async function terminate(child: Deno.ChildProcess): Promise<void> {
-  const signal = (name: Deno.Signal) => {
-    try {
-      child.kill(name);
-    } catch {
-      // It has exited already.
-    }
-  };
-  signal("SIGTERM");
-  const timer = setTimeout(() => signal("SIGKILL"), STOP_GRACE_MS);
-  await child.status;
-  clearTimeout(timer);
 }
 
 /**

@@ -13,9 +13,26 @@ export const RUNTIMES = ["deno", "bun"] as const;
 /** A runtime the bench can run the servers on. */
 export type Runtime = typeof RUNTIMES[number];
 
+/**
+ * Where our server keeps its messages and how many instances run, as
+ * `--setups` names them: `memory` (the default), `sqlite` (a file in a
+ * temporary folder), `redis` (a redis-server the bench starts), `redis-x2`
+ * (two instances on one Redis, the clients split across them, so that
+ * every message crosses instances).
+ */
+export const SETUPS = ["memory", "sqlite", "redis", "redis-x2"] as const;
+
+/** One of {@linkcode SETUPS}. */
+export type Setup = typeof SETUPS[number];
+
+/** The server's name in the report: `ours`, or `ours (redis)` and the like. */
+export function setupName(setup: Setup): string {
+  return setup === "memory" ? "ours" : `ours (${setup})`;
+}
+
 /** A server the bench can start as a child process: `<executable> <args>`. */
 export interface ServerCommand {
-  /** Shown in the report: `ours`, `baseline`, `sink`. */
+  /** Shown in the report: `ours`, `ours (redis)`, `baseline`, `sink`. */
   name: string;
   /** What it runs on. */
   runtime: Runtime;
@@ -28,6 +45,12 @@ export interface ServerCommand {
   args: string[];
   /** The flags after the script, for the report. */
   serverFlags: string[];
+  /**
+   * Our server's setup: `startServerProcess()` starts its Redis or makes
+   * its database folder, and as many instances as it has.
+   * @default {"memory"}
+   */
+  setup?: Setup;
 }
 
 /** Options of {@linkcode ourServer} and {@linkcode baselineServer}. */
@@ -40,6 +63,11 @@ export interface ServerOptions {
   serverArgs?: string[] | undefined;
   /** Write a CPU profile, and a Markdown summary of it, into this directory. */
   profileDir?: string | undefined;
+  /**
+   * Where our server keeps its messages, how many instances.
+   * @default {"memory"}
+   */
+  setup?: Setup | undefined;
 }
 
 /**
@@ -103,10 +131,16 @@ function profileFlags(dir: string | undefined, runtime: Runtime): string[] {
   return runtime === "bun" ? ["--cpu-prof", ...flags] : flags;
 }
 
+/**
+ * Our server's flags; a setup other than `memory` gets its `--db` or
+ * `--redis` when it starts (a new database folder, a Redis of its own).
+ */
 function ourFlags(options: ServerOptions): string[] {
+  const inMemory = (options.setup ?? "memory") === "memory";
   return [
     ...LISTEN,
-    ...BENCH_SETTINGS.flatMap(({ flag, value }) => [flag, value]),
+    ...BENCH_SETTINGS.filter(({ flag }) => inMemory || flag !== "--db")
+      .flatMap(({ flag, value }) => [flag, value]),
     ...options.serverArgs ?? [],
   ];
 }
@@ -114,8 +148,10 @@ function ourFlags(options: ServerOptions): string[] {
 /** Our chat server, `main.ts`, with the bench's settings. */
 export function ourServer(options: ServerOptions = {}): ServerCommand {
   const serverFlags = ourFlags(options);
+  const setup = options.setup ?? "memory";
   return {
-    name: "ours",
+    name: setupName(setup),
+    setup,
     runtime: "deno",
     executable: Deno.execPath(),
     args: [
@@ -166,8 +202,10 @@ export async function ourServerOnBun(
 ): Promise<ServerCommand> {
   await bundleServer();
   const serverFlags = ourFlags(options);
+  const setup = options.setup ?? "memory";
   return {
-    name: "ours",
+    name: setupName(setup),
+    setup,
     runtime: "bun",
     executable: await findBun(),
     args: [...profileFlags(options.profileDir, "bun"), BUNDLE, ...serverFlags],
@@ -193,24 +231,28 @@ export async function baselineServerOnBun(
 }
 
 /**
- * Our server and the baseline on one runtime, in that order; a CPU profile
- * of each goes into `<profileDir>/<runtime>-<server>/`.
+ * Our server in each setup and the baseline on one runtime, in that order;
+ * a CPU profile of each goes into `<profileDir>/<runtime>-<server>/`.
  */
 export async function serverPair(
   runtime: Runtime,
-  options: ServerOptions = {},
+  options: ServerOptions & { setups?: readonly Setup[] | undefined } = {},
 ): Promise<ServerCommand[]> {
-  const { serverArgs, profileDir } = options;
+  const { serverArgs, profileDir, setups = ["memory"] } = options;
   const dir = (name: string) =>
-    profileDir && `${profileDir}/${runtime}-${name}`;
-  if (runtime === "bun") {
-    return [
-      await ourServerOnBun({ serverArgs, profileDir: dir("ours") }),
-      await baselineServerOnBun({ profileDir: dir("baseline") }),
-    ];
+    profileDir && `${profileDir}/${runtime}-${name.replace(/\W+/g, "-")}`;
+  const ours = [];
+  for (const setup of setups) {
+    const name = setupName(setup);
+    const ourOptions = { serverArgs, profileDir: dir(name), setup };
+    ours.push(
+      runtime === "bun"
+        ? await ourServerOnBun(ourOptions)
+        : ourServer(ourOptions),
+    );
   }
-  return [
-    ourServer({ serverArgs, profileDir: dir("ours") }),
-    baselineServer({ profileDir: dir("baseline") }),
-  ];
+  const baseline = runtime === "bun"
+    ? await baselineServerOnBun({ profileDir: dir("baseline") })
+    : baselineServer({ profileDir: dir("baseline") });
+  return [...ours, baseline];
 }

@@ -8,6 +8,8 @@ export interface ClientSpec {
   room?: string;
   /** Whether it sends in rounds and paced mode, or only listens. */
   sends: boolean;
+  /** The server it connects to, if not the load's. */
+  url?: string;
 }
 
 /** A command to a load worker. */

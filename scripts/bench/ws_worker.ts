@@ -105,7 +105,10 @@ async function openAll(
 ): Promise<void> {
   let next = 0;
   async function opener(): Promise<void> {
-    while (next < specs.length) await open(url, specs[next++]!);
+    while (next < specs.length) {
+      const spec = specs[next++]!;
+      await open(spec.url ?? url, spec);
+    }
   }
   await Promise.all(Array.from({ length: concurrency }, opener));
 }
