@@ -10,6 +10,7 @@ import { within } from "./_helpers.ts";
 export {
   maskedCloseFrame,
   maskedTextFrame,
+  writeAll,
 } from "../scripts/_raw_websocket.ts";
 
 /**
@@ -118,16 +119,6 @@ export async function closedWithin(
     ms,
   );
   return Date.now() - started;
-}
-
-/** Writes every byte of `bytes`, in as few writes as the kernel takes. */
-export async function writeAll(
-  conn: Deno.TcpConn,
-  bytes: Uint8Array,
-): Promise<void> {
-  for (let written = 0; written < bytes.length;) {
-    written += await conn.write(bytes.subarray(written));
-  }
 }
 
 /** One frame from the server: its opcode and payload. */
