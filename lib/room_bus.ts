@@ -10,8 +10,11 @@ import type { StoredMessage } from "./contract.ts";
 
 /** A join or a leave, as the bus carries it and members receive it. */
 export interface PresenceEvent {
+  /** Whether the member joined or left. */
   type: "join-room" | "leave-room";
+  /** The room it joined or left. */
   room_id: string;
+  /** The member's name in the room. */
   from: string;
 }
 

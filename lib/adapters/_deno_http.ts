@@ -26,6 +26,7 @@ export interface HttpConn {
 
 /** A request, and the way to answer it. */
 export interface RequestEvent {
+  /** The request. */
   readonly request: Request;
   /**
    * Sends the answer; resolves once it has been written (after an upgrade:

@@ -7,6 +7,7 @@
 
 /** Something that renders itself as exposition text. */
 export interface Metric {
+  /** Its lines of exposition text, `# HELP` and `# TYPE` included. */
   render(): string;
 }
 
