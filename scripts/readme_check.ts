@@ -557,6 +557,7 @@ export const CHECKS: Check[] = [
   bench('deno task bench --server-args="--db bench-results/bench.db"'),
   bench("deno task bench room16 --profile"),
   bench("deno task bench --runtime all"),
+  bench("deno task bench --runtime deno --runs 3 idle"),
   bench("deno task bench rooms --setups memory,sqlite,redis,redis-x2"),
   {
     readme: "npm install -g bun@1.4.5",

@@ -3,6 +3,7 @@ import type { CloseInfo, Connection } from "../connection.ts";
 import type { Peer } from "../peer.ts";
 import { jsonResponse } from "../http/json_response.ts";
 import type { RequestEvent } from "./_deno_http.ts";
+import { holdIdleTimeout } from "./_deno_idle_timeout.ts";
 import type { OpenSockets } from "./open_sockets.ts";
 
 /**
@@ -13,7 +14,9 @@ import type { OpenSockets } from "./open_sockets.ts";
  * Deno cannot refuse an oversized frame before reading it, so the frame
  * size limit is checked on arrival (by the dispatcher). A peer that
  * vanished is found by Deno's idle timeout: a ping after half of it without
- * a frame from the peer, a close (1001) at its end.
+ * a frame from the peer, a close (1001) at its end. It starts once the
+ * handshake is done (see {@linkcode holdIdleTimeout}, which saves idle
+ * sockets memory).
  *
  * @param sockets open sockets are kept here, so shutdown can close them
  * @param onClosed called once the WebSocket has closed (or its handshake
@@ -49,12 +52,15 @@ export async function answerUpgrade(
   const { socket, response } = upgrade;
   const peer = new DenoPeer(socket, sockets, onClosed);
   peer.connect(app, clientIp);
+  const startIdleTimeout = holdIdleTimeout(socket);
   try {
     await event.respondWith(response);
   } catch {
     // The peer left during the handshake: the socket never opens.
     peer.ended({ code: 1006, reason: "" });
+    return true;
   }
+  startIdleTimeout?.();
   return true;
 }
 
