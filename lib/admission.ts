@@ -205,11 +205,6 @@ export class Admission {
     return this.#connections;
   }
 
-  /** Most connections open at once (`Infinity`: no limit). */
-  get maxOpenConnections(): number {
-    return this.#maxOpen;
-  }
-
   /** Open WebSockets. */
   get webSockets(): number {
     return this.#webSockets;

@@ -278,6 +278,11 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
       connectionCap(readOpenFileLimit()),
   });
   const refusals = new RefusalLog(logger);
+  /** A connection or handshake refused: counted, and logged now and then. */
+  const countRefusal = (ip: string, refusal: Refusal) => {
+    chat.metrics.errors.inc(refusal.reason);
+    refusals.note(ip, refusal);
+  };
   const rateLimit = options.rateLimit ?? 20;
   const historyRateLimit = options.historyRateLimit ?? 30;
   const ipRateLimit = options.ipRateLimit ?? 200;
@@ -353,22 +358,19 @@ export function createChatApp(options: ChatAppOptions = {}): ChatApp {
     admit(clientIp) {
       const refused = admission.admit(clientIp);
       if (!refused) return { leave: admission.enter(clientIp) };
-      chat.metrics.errors.inc(refused.reason);
-      refusals.note(clientIp ?? "a trusted proxy", refused);
+      countRefusal(clientIp ?? "a trusted proxy", refused);
       return { refused };
     },
     admitAddress(clientIp) {
       const refused = admission.admitAddress(clientIp);
       if (!refused) return { leave: admission.enterAddress(clientIp) };
-      chat.metrics.errors.inc(refused.reason);
-      refusals.note(clientIp, refused);
+      countRefusal(clientIp, refused);
       return { refused };
     },
     refuseUpgrade(request, clientIp) {
       const refusal = admission.check(request.headers.get("origin"));
       if (!refusal) return refuseHandshake(request);
-      chat.metrics.errors.inc(refusal.reason);
-      refusals.note(clientIp, refusal);
+      countRefusal(clientIp, refusal);
       return jsonResponse({ error: refusal.error }, refusal.status);
     },
     connect(peer, clientIp) {

@@ -39,11 +39,6 @@ export class TrustedProxies {
     if (this.#size === 0 || family === 0) return false;
     return this.#list.check(address, family === 4 ? "ipv4" : "ipv6");
   }
-
-  /** How many entries were given; 0 trusts no proxy. */
-  get size(): number {
-    return this.#size;
-  }
 }
 
 /**

@@ -29,7 +29,6 @@ export class DiskWatch {
   readonly #onChange: (full: boolean, freeBytes: number) => void;
   readonly #timer: ReturnType<typeof setInterval>;
   #full = false;
-  #freeBytes = Infinity;
 
   /** Reads the free space now, then every `intervalMs` until `stop()`. */
   constructor(options: DiskWatchOptions) {
@@ -63,18 +62,12 @@ export class DiskWatch {
     return this.#full;
   }
 
-  /** The free space when last read, in bytes. */
-  get freeBytes(): number {
-    return this.#freeBytes;
-  }
-
   /** Stops reading the free space. */
   stop(): void {
     clearInterval(this.#timer);
   }
 
   #update(freeBytes: number): void {
-    this.#freeBytes = freeBytes;
     const full = freeBytes < this.#minFreeBytes;
     if (full === this.#full) return;
     this.#full = full;

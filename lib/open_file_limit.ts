@@ -44,7 +44,7 @@ export function readOpenFileLimit(): number | undefined {
  * The limit assumed where it cannot be read: the usual soft limit on Linux,
  * and what Deno's permissions hide unless it runs with `--allow-all`.
  */
-export const ASSUMED_OPEN_FILE_LIMIT = 1024;
+const ASSUMED_OPEN_FILE_LIMIT = 1024;
 
 /**
  * How many connections may be open at once under an open-file limit: all

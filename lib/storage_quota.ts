@@ -104,7 +104,10 @@ export class StorageQuota {
   }
 
   #remember(roomId: string): void {
-    if (this.#knownRooms.size >= KNOWN_ROOMS) this.#knownRooms.clear();
+    if (this.#knownRooms.size >= KNOWN_ROOMS) {
+      // The room remembered longest is forgotten (a Set keeps its order).
+      this.#knownRooms.delete(this.#knownRooms.values().next().value!);
+    }
     this.#knownRooms.add(roomId);
   }
 
@@ -113,13 +116,7 @@ export class StorageQuota {
       this.#remember(roomId);
       return;
     }
-    if (await this.#store.roomCount() >= this.#maxRooms) {
-      throw new QuotaError(
-        503,
-        `the server holds as many rooms as it may (${this.#maxRooms}): send to a room that has messages`,
-        "too_many_rooms",
-      );
-    }
+    // The rate first: a client over it costs the store no count of rooms.
     const decision = this.#rooms?.take(clientIp);
     if (decision && !decision.allowed) {
       throw new QuotaError(
@@ -127,6 +124,13 @@ export class StorageQuota {
         `rate limited: too many new rooms from ${clientIp}; retry in ${decision.retryAfterSeconds} s`,
         "room_rate_limited",
         decision.retryAfterSeconds,
+      );
+    }
+    if (await this.#store.roomCount() >= this.#maxRooms) {
+      throw new QuotaError(
+        503,
+        `the server holds as many rooms as it may (${this.#maxRooms}): send to a room that has messages`,
+        "too_many_rooms",
       );
     }
     // Known from now on, so that the messages after this one do not count

@@ -27,7 +27,7 @@
 import * as v from "valibot";
 
 /** The longest run of combining marks or variation selectors accepted. */
-export const MAX_MARK_RUN = 8;
+const MAX_MARK_RUN = 8;
 
 // Character classes as regular-expression source, for both the server's
 // checks and the published pattern. The pattern has no flags (JSON Schema
@@ -115,7 +115,7 @@ function isPlainAscii(text: string): boolean {
 }
 
 /** The number of Unicode code points of `text`, up to `limit` + 1. */
-export function characterCount(text: string, limit = Infinity): number {
+function characterCount(text: string, limit = Infinity): number {
   // A code point is one or two UTF-16 units: most texts need no counting.
   if (text.length <= limit) return text.length;
   let count = 0;
@@ -211,15 +211,12 @@ export function textField(
       () => `${name} must be at most ${max} characters`,
       { maxLength: max },
     ),
-    documentedCheck(
-      (text) => isPlainAscii(text) || RULES[kind].pattern.test(text),
-      problem,
-      { pattern: RULES[kind].pattern.source },
-    ),
+    // The published pattern states part of these rules; the server checks
+    // them all at once (a text that passes them also matches the pattern).
     documentedCheck(
       (text) => isPlainAscii(text) || problemOf(name, kind, text) === undefined,
       problem,
-      {},
+      { pattern: RULES[kind].pattern.source },
     ),
     toNfc(),
     v.description(description(kind, max)),

@@ -134,22 +134,3 @@ Deno.test({
     }
   },
 });
-
-Deno.test({
-  name:
-    "Presence.reap() cleans the rooms it is given without anyone listing them",
-  ignore,
-  async fn() {
-    await using redis = await startRedisServer();
-    await using channel = await listen(redis, "quiet");
-    await using a = await openInstance(redis, "a");
-    await using b = await openInstance(redis, "b");
-    await b.presence.join("quiet", "1", "Bea");
-    await delay(400);
-    await a.presence.reap(["quiet", "empty"]);
-    assertEquals(await channel.settle(2), [
-      ["join-room", "Bea", "b"],
-      ["leave-room", "Bea", "b"],
-    ]);
-  },
-});

@@ -32,6 +32,8 @@ const START = "[[serverHandleIdleTimeout]]";
 
 /** Deno's method that (re)starts a server socket's idle timer. */
 const startSymbol = symbolNamed(WebSocket.prototype, START);
+/** Deno's field of a socket's idle timeout, found on the first socket. */
+let durationSymbol: symbol | undefined;
 
 /**
  * Switches off the idle timeout that `socket` was upgraded with, until
@@ -43,15 +45,15 @@ const startSymbol = symbolNamed(WebSocket.prototype, START);
  */
 export function holdIdleTimeout(socket: WebSocket): (() => void) | undefined {
   const internals = socket as unknown as IdleTimeoutInternals;
-  const durationSymbol = symbolNamed(socket, DURATION);
-  if (!startSymbol || !durationSymbol) return undefined;
-  const seconds = internals[durationSymbol];
+  const duration = durationSymbol ??= symbolNamed(socket, DURATION);
+  if (!startSymbol || !duration) return undefined;
+  const seconds = internals[duration];
   if (typeof seconds !== "number" || seconds <= 0) return undefined;
   const start = internals[startSymbol];
   if (typeof start !== "function") return undefined;
-  internals[durationSymbol] = 0;
+  internals[duration] = 0;
   return () => {
-    internals[durationSymbol] = seconds;
+    internals[duration] = seconds;
     if (socket.readyState === WebSocket.OPEN) start.call(socket);
   };
 }

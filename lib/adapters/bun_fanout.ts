@@ -10,7 +10,7 @@ import { BunPeer } from "./bun_peer.ts";
  * much later than with one send per member, against a grace period of
  * seconds.
  */
-export const BACKLOG_CHECK_MS = 50;
+const BACKLOG_CHECK_MS = 50;
 
 /**
  * Bun's native publish/subscribe as the chat's fan-out: a room is a topic,

@@ -20,6 +20,7 @@
 local last = tonumber(redis.call('GET', KEYS[2])) or 0
 local created = redis.call('EXISTS', KEYS[1]) == 0 and 1 or 0
 local published = {}
+local room = cjson.encode(ARGV[2])
 local id = last
 for i = 4, #ARGV, 3 do
   id = id + 1
@@ -28,7 +29,7 @@ for i = 4, #ARGV, 3 do
     'from', from, 'message', message, 'sent_at', sent_at)
   -- The stored message as JSON, in the fields' usual order. sent_at goes
   -- in as the server wrote it: cjson would round it to 14 digits.
-  published[#published + 1] = '{"room_id":' .. cjson.encode(ARGV[2]) ..
+  published[#published + 1] = '{"room_id":' .. room ..
     ',"from":' .. cjson.encode(from) ..
     ',"message":' .. cjson.encode(message) ..
     ',"sent_at":' .. sent_at ..

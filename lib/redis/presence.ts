@@ -133,16 +133,6 @@ export class Presence {
   }
 
   /**
-   * Removes the members of expired instances from these rooms, announcing
-   * their leaves; an instance runs it for the rooms it has members in, at
-   * each heartbeat, so that a dead instance's members leave within a
-   * heartbeat or two after it expired.
-   */
-  async reap(roomIds: Iterable<string>): Promise<void> {
-    await Promise.all([...roomIds].map((roomId) => this.members(roomId)));
-  }
-
-  /**
    * Keeps this instance's members alive in these rooms until `now + ttlMs`
    * (`now` by Redis's clock, as the heartbeat returns it).
    */

@@ -156,12 +156,12 @@ export class RedisStore implements MessageStore {
           // message adds it again.
         });
     }
-    messages.forEach(({ pending, ...message }, i) =>
+    messages.forEach(({ pending, from, message, sent_at }, i) =>
       pending.resolve({
         room_id: roomId,
-        from: message.from,
-        message: message.message,
-        sent_at: message.sent_at,
+        from,
+        message,
+        sent_at,
         id: first + i,
       })
     );

@@ -182,10 +182,7 @@ export class SqliteStore implements MessageStore {
    * while another program holds the lock, or the file cannot be written.
    */
   ping(): Promise<void> {
-    return attempt(() => {
-      this.#db.exec("BEGIN IMMEDIATE");
-      this.#db.exec("ROLLBACK");
-    });
+    return attempt(() => transaction(this.#db, () => {}));
   }
 
   /** Removes the oldest messages beyond the limits, in one transaction. */
